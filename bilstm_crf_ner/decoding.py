@@ -1,0 +1,110 @@
+"""CRF scoring and Viterbi decoding in numpy.
+
+These are the reference implementations of the CRF math: the Keras layer computes the
+same quantities in-graph, and the TensorFlow-free runtime uses these functions directly.
+All functions take padded batches ``emissions [B, T, K]`` plus ``lengths [B]`` and ignore
+positions at or beyond each length.
+
+Constraints are folded into the scores with :func:`constrain`, which adds a large negative
+penalty (not ``-inf``, so gradients stay finite in training) to forbidden transitions.
+
+>>> import numpy as np
+>>> emissions = np.array([[[2.0, 0.0], [0.0, 1.0], [9.0, 9.0]]])  # last step is padding
+>>> paths, scores = viterbi_decode(emissions, [2], np.zeros((2, 2)), np.zeros(2), np.zeros(2))
+>>> paths[0].tolist(), float(scores[0])
+([0, 1], 3.0)
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: Score added to forbidden transitions. Large enough that no allowed path loses to a
+#: forbidden one, small enough that sums of a few thousand stay finite in float32.
+FORBIDDEN = -1e4
+
+
+def constrain(transitions, start, end, allowed=None):
+    """Apply boolean masks ``allowed = (trans [K, K], start [K], end [K])`` to CRF scores."""
+    transitions, start, end = (np.asarray(a, dtype=np.float32) for a in (transitions, start, end))
+    if allowed is None:
+        return transitions, start, end
+    allowed_trans, allowed_start, allowed_end = (np.asarray(a, dtype=bool) for a in allowed)
+    return (
+        np.where(allowed_trans, transitions, transitions + FORBIDDEN).astype(np.float32),
+        np.where(allowed_start, start, start + FORBIDDEN).astype(np.float32),
+        np.where(allowed_end, end, end + FORBIDDEN).astype(np.float32),
+    )
+
+
+def _check(emissions, lengths):
+    emissions = np.asarray(emissions, dtype=np.float32)
+    if emissions.ndim != 3:
+        raise ValueError(f"emissions must have shape [batch, time, tags], got {emissions.shape}")
+    lengths = np.asarray(lengths, dtype=np.int64).reshape(-1)
+    if lengths.shape[0] != emissions.shape[0]:
+        raise ValueError("lengths must have one entry per sequence")
+    if (lengths < 0).any() or (lengths > emissions.shape[1]).any():
+        raise ValueError("lengths must lie in [0, time]")
+    return emissions, lengths
+
+
+def path_score(emissions, tags, lengths, transitions, start, end):
+    """Unnormalised score of given tag paths ``tags [B, T]``; zero for empty sequences."""
+    emissions, lengths = _check(emissions, lengths)
+    tags = np.asarray(tags, dtype=np.int64)
+    batch, time, _ = emissions.shape
+    mask = np.arange(time)[None, :] < lengths[:, None]
+    safe = np.where(mask, tags, 0)
+    emit = np.take_along_axis(emissions, safe[..., None], axis=2)[..., 0]
+    score = (emit * mask).sum(axis=1)
+    if time > 1:
+        trans = transitions[safe[:, :-1], safe[:, 1:]]
+        score += (trans * mask[:, 1:]).sum(axis=1)
+    last = safe[np.arange(batch), np.maximum(lengths - 1, 0)]
+    score += np.where(lengths > 0, start[safe[:, 0]] + end[last], 0.0)
+    return score.astype(np.float32)
+
+
+def log_partition(emissions, lengths, transitions, start, end):
+    """Log of the sum of exp(path score) over all paths (forward algorithm in log space)."""
+    emissions, lengths = _check(emissions, lengths)
+    alpha = start[None, :] + emissions[:, 0]
+    for t in range(1, emissions.shape[1]):
+        scores = alpha[:, :, None] + transitions[None]
+        step = np.logaddexp.reduce(scores, axis=1) + emissions[:, t]
+        alpha = np.where((t < lengths)[:, None], step, alpha)
+    logz = np.logaddexp.reduce(alpha + end[None, :], axis=1)
+    return np.where(lengths > 0, logz, 0.0).astype(np.float32)
+
+
+def viterbi_decode(emissions, lengths, transitions, start, end):
+    """Best tag path of each sequence.
+
+    Returns ``(paths, scores)``: a list of int arrays, one of each sequence's length, and
+    the path scores ``[B]``. Apply constraints first with :func:`constrain`.
+    """
+    emissions, lengths = _check(emissions, lengths)
+    batch, time, num_tags = emissions.shape
+    transitions = np.asarray(transitions, dtype=np.float32)
+    if time == 0:
+        return [np.zeros(0, dtype=np.int64) for _ in range(batch)], np.zeros(batch, dtype=np.float32)
+    score = np.asarray(start, dtype=np.float32)[None, :] + emissions[:, 0]
+    backpointers = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.int64)
+    identity = np.arange(num_tags)
+    for t in range(1, time):
+        candidates = score[:, :, None] + transitions[None]
+        best = candidates.argmax(axis=1)
+        step = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emissions[:, t]
+        active = (t < lengths)[:, None]
+        score = np.where(active, step, score)
+        backpointers[t - 1] = np.where(active, best, identity[None, :])
+    final = score + np.asarray(end, dtype=np.float32)[None, :]
+    last = final.argmax(axis=1)
+    best_scores = final[np.arange(batch), last]
+    tags = np.empty((batch, time), dtype=np.int64)
+    tags[:, time - 1] = last
+    for t in range(time - 2, -1, -1):
+        tags[:, t] = backpointers[t][np.arange(batch), tags[:, t + 1]]
+    paths = [tags[b, : lengths[b]].copy() for b in range(batch)]
+    return paths, np.where(lengths > 0, best_scores, 0.0).astype(np.float32)

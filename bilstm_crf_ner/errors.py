@@ -1,0 +1,39 @@
+"""Typed errors raised by bilstm_crf_ner.
+
+Every error a user can cause derives from :class:`BilstmCrfNerError`, and most also derive
+from the matching builtin (``ValueError``, ``FileNotFoundError``) so ordinary ``except``
+clauses keep working.
+"""
+
+
+class BilstmCrfNerError(Exception):
+    """Base class of all errors raised by this library."""
+
+
+class InputError(BilstmCrfNerError, ValueError):
+    """The data passed to ``fit``/``predict``/``evaluate`` is malformed."""
+
+
+class TagSchemeError(BilstmCrfNerError, ValueError):
+    """A tag does not belong to the tag scheme in use, or a scheme is unknown."""
+
+
+class CorpusFormatError(BilstmCrfNerError, ValueError):
+    """A corpus file is malformed; the message names the file and line."""
+
+    def __init__(self, path, line_number, message):
+        self.path = str(path)
+        self.line_number = line_number
+        super().__init__(f"{self.path}:{line_number}: {message}")
+
+
+class NotFittedError(BilstmCrfNerError, RuntimeError):
+    """The model must be fitted (or loaded) before this call."""
+
+
+class ModelLoadError(BilstmCrfNerError, OSError):
+    """A folder is not a saved model, is incomplete, or was written by an incompatible version."""
+
+
+class ModelSaveError(BilstmCrfNerError, OSError):
+    """A model could not be saved to the requested path."""

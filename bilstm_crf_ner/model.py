@@ -1,0 +1,401 @@
+"""BLSTMCRFModel: the user-facing tagger with a small fit / predict / evaluate / save surface.
+
+Example (a few seconds on a toy corpus):
+
+>>> from bilstm_crf_ner import BLSTMCRFModel, BareEmbedding
+>>> x = [list("张三在北京"), list("李四去上海")] * 8
+>>> y = [["B-PER", "I-PER", "O", "B-LOC", "I-LOC"]] * 16
+>>> model = BLSTMCRFModel(BareEmbedding(embedding_dim=16), lstm_units=16)
+>>> history = model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+>>> tags = model.predict(["王五在上海"])  # one tag per character, in the data's scheme (BIO)
+>>> len(tags[0])
+5
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from . import __version__
+from .batching import bucketed_batches, pad_batch, sorted_batches
+from .callbacks import EntityF1Callback
+from .embeddings import BareEmbedding, Embedding, embedding_from_config
+from .entities import Entity, extract_entities
+from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
+from .evaluation import EvaluationReport, entity_report
+from .network import TaggerNetwork
+from .tags import MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, tag_inventory
+
+logger = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "bilstm_crf_ner.json"
+WEIGHTS_FILE = "network.weights.h5"
+OPTIMIZER_FILE = "optimizer.npz"
+#: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
+MAX_BATCH_TOKENS = 64 * 512
+
+
+class BLSTMCRFModel:
+    """A (Bi)LSTM-CRF sequence tagger on top of an embedding.
+
+    Args:
+        embedding: an :class:`~bilstm_crf_ner.embeddings.Embedding`; default ``BareEmbedding()``.
+        tag_scheme: scheme used inside the model, ``"BIOES"`` (default, richer boundaries) or
+            ``"BIO"``. Training data in any scheme is converted to it; predictions come back in
+            the scheme of the training data unless ``predict(..., tag_scheme=...)`` asks otherwise.
+        lstm_units: units per direction of each BiLSTM layer.
+        lstm_layers: number of stacked BiLSTM layers.
+        dropout: dropout rate on the embeddings and on the BiLSTM outputs.
+        recurrent_dropout: dropout on the LSTM recurrent state.
+        optimizer: a Keras optimizer name or instance (default Adam).
+        learning_rate: learning rate when ``optimizer`` is a name.
+        clipnorm: gradient norm clipping when ``optimizer`` is a name (``None`` to disable).
+        constrained: forbid invalid tag transitions (e.g. ``O -> I-PER``) in training and decoding.
+        head: ``"crf"`` or ``"softmax"`` (an independent per-token classifier, for comparison).
+        seed: if given, seeds Keras, TensorFlow and numpy (global) and the batch shuffling in ``fit``.
+    """
+
+    def __init__(self, embedding: Embedding | None = None, tag_scheme: str = "BIOES", lstm_units: int = 128,
+                 lstm_layers: int = 1, dropout: float = 0.2, recurrent_dropout: float = 0.0,
+                 optimizer="adam", learning_rate: float = 2e-3, clipnorm: float | None = 5.0,
+                 constrained: bool = True, head: str = "crf", seed: int | None = None):
+        self.embedding = embedding if embedding is not None else BareEmbedding()
+        if not isinstance(self.embedding, Embedding):
+            raise TypeError(f"embedding must be an Embedding such as BareEmbedding(), not {type(embedding).__name__}")
+        self.tag_scheme = normalize_scheme(tag_scheme)
+        if self.tag_scheme not in MODEL_SCHEMES:
+            raise TagSchemeError(f"a model's tag_scheme must be one of {MODEL_SCHEMES}; other schemes are accepted as data")
+        if lstm_layers < 1 or lstm_units < 1:
+            raise ValueError("lstm_layers and lstm_units must be positive")
+        self.lstm_units, self.lstm_layers = int(lstm_units), int(lstm_layers)
+        self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        self.optimizer, self.learning_rate, self.clipnorm = optimizer, float(learning_rate), clipnorm
+        self.constrained, self.head, self.seed = bool(constrained), head, seed
+        self.tags: list[str] | None = None
+        self.data_scheme: str | None = None
+        self.network: TaggerNetwork | None = None
+        self._decode_fn = None
+
+    # ------------------------------------------------------------------ configuration
+    def get_config(self) -> dict:
+        optimizer = self.optimizer if isinstance(self.optimizer, str) else keras.optimizers.serialize(self.optimizer)
+        return dict(tag_scheme=self.tag_scheme, lstm_units=self.lstm_units, lstm_layers=self.lstm_layers,
+                    dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, optimizer=optimizer,
+                    learning_rate=self.learning_rate, clipnorm=self.clipnorm, constrained=self.constrained,
+                    head=self.head, seed=self.seed)
+
+    @property
+    def is_fitted(self) -> bool:
+        return self.network is not None
+
+    def _require_fitted(self):
+        if self.network is None:
+            raise NotFittedError("this model is not fitted yet: call fit() or BLSTMCRFModel.load() first")
+
+    # ------------------------------------------------------------------ input checking
+    def _sequences(self, x, name: str = "x"):
+        """Normalise ``x`` to ``(tokens, raw_text, offsets)`` per item; strings are tokenized."""
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence) and not isinstance(x, np.ndarray):
+            raise InputError(f"{name} must be a list of sentences (token lists or strings), got {type(x).__name__}")
+        items = []
+        for i, item in enumerate(x):
+            if isinstance(item, str):
+                tokens, offsets = self.embedding.tokenize(item)
+                items.append((tokens, item, offsets))
+                continue
+            if not isinstance(item, (list, tuple, np.ndarray)):
+                raise InputError(f"{name}[{i}] must be a string or a list of token strings, got {type(item).__name__}")
+            for j, token in enumerate(item):
+                if not isinstance(token, str):
+                    raise InputError(f"{name}[{i}][{j}] is {type(token).__name__} {token!r}; tokens must be strings")
+                if not token or token.isspace():
+                    raise InputError(f"{name}[{i}][{j}] is an empty or whitespace token")
+            items.append((list(item), None, None))
+        return items
+
+    def _check_pairs(self, x, y, name: str):
+        if y is None:
+            raise InputError(f"{name}: tags are required")
+        if len(x) != len(y):
+            raise InputError(f"{name}: {len(x)} sentences but {len(y)} tag sequences")
+        items = self._sequences(x, name)
+        for i, ((tokens, _, _), tags) in enumerate(zip(items, y)):
+            if isinstance(tags, str) or len(tokens) != len(tags):
+                raise InputError(f"{name}: sentence {i} has {len(tokens)} tokens but {len(tags) if not isinstance(tags, str) else 'a string of'} tags")
+        return [tokens for tokens, _, _ in items], [list(t) for t in y]
+
+    def _to_scheme(self, y, source: str, target: str, name: str):
+        out = []
+        for i, tags in enumerate(y):
+            try:
+                out.append(convert_tags(tags, source, target))
+            except TagSchemeError as exc:
+                raise InputError(f"{name}: sentence {i}: {exc}") from None
+        return out
+
+    # ------------------------------------------------------------------ training
+    def _build(self, tokens, tags, data_scheme):
+        detected = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
+        self.data_scheme = detected
+        self.embedding.build_vocab(tokens)
+        types = entity_types(tags, detected)
+        self.tags = tag_inventory(types, self.tag_scheme)
+        self.network = self._make_network()
+        self._compile()
+
+    def _make_network(self):
+        constraints = allowed_transitions(self.tags, self.tag_scheme) if self.constrained else None
+        network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
+                                self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
+        network(np.ones((1, 2), dtype=np.int32))  # create the variables
+        self._decode_fn = None
+        return network
+
+    def _compile(self):
+        optimizer = self.optimizer
+        if isinstance(optimizer, str):
+            options = {"learning_rate": self.learning_rate}
+            if self.clipnorm:
+                options["clipnorm"] = self.clipnorm
+            optimizer = keras.optimizers.get({"class_name": optimizer, "config": options})
+        elif isinstance(optimizer, dict):
+            optimizer = keras.optimizers.deserialize(optimizer)
+        self.network.compile(optimizer=optimizer)
+
+    def _encode(self, tokens):
+        return [self.embedding.encode(t) for t in tokens]
+
+    def _dataset(self, ids, tag_ids, batch_size, shuffle, rng):
+        lengths = np.array([len(s) for s in ids])
+
+        def batches():
+            for index in bucketed_batches(lengths, batch_size, rng if shuffle else None):
+                yield pad_batch([ids[i] for i in index]), pad_batch([tag_ids[i] for i in index])
+
+        count = len(bucketed_batches(lengths, batch_size, None))
+        spec = tf.TensorSpec([None, None], tf.int32)
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=(spec, spec))
+        return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
+
+    def fit(self, x_train, y_train, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
+            callbacks=None, verbose: int = 1, shuffle: bool = True, data_scheme: str = "auto"):
+        """Train on token lists ``x_train`` and tag lists ``y_train``; returns Keras's ``History``.
+
+        The first call builds the vocabularies and the network; later calls continue training
+        (new tokens map to the unknown id; new tag types raise :class:`InputError`).
+        ``data_scheme`` is the scheme of ``y_train`` (``"auto"`` detects BIO/BIOES/BMES; pass
+        ``"IOB1"`` for IOB1 data). With validation data, ``val_loss`` and the entity-level
+        ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
+        """
+        tokens, tags = self._check_pairs(x_train, y_train, "training data")
+        if not tokens:
+            raise InputError("training data is empty")
+        empty = [i for i, t in enumerate(tokens) if not t]
+        if empty:
+            raise InputError(f"training data: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
+        if self.seed is not None:
+            keras.utils.set_random_seed(self.seed)
+        if self.network is None:
+            self._build(tokens, tags, data_scheme)
+        elif data_scheme != "auto":
+            self.data_scheme = normalize_scheme(data_scheme)
+        internal = self._to_scheme(tags, self.data_scheme, self.tag_scheme, "training data")
+        rng = np.random.default_rng(self.seed)
+        train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
+        callbacks = list(callbacks or [])
+        validation = None
+        if x_validate is not None or y_validate is not None:
+            val_tokens, val_tags = self._check_pairs(x_validate, y_validate, "validation data")
+            val_internal = self._to_scheme(val_tags, detect_scheme(val_tags), self.tag_scheme, "validation data")
+            validation = self._dataset(self._encode(val_tokens), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
+            callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
+        return self.network.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+
+    def _tag_ids(self, tag_sequences, name):
+        index = {t: i for i, t in enumerate(self.tags)}
+        out = []
+        for i, tags in enumerate(tag_sequences):
+            try:
+                out.append(np.array([index[t] for t in tags], dtype=np.int32))
+            except KeyError as exc:
+                raise InputError(f"{name}: sentence {i} has tag {exc.args[0]!r}, unknown to this model (tags: {', '.join(self.tags)})") from None
+        return out
+
+    # ------------------------------------------------------------------ prediction
+    def _decoder(self):
+        if self._decode_fn is None:
+            network, constrained = self.network, self.constrained
+
+            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)], reduce_retracing=True)
+            def decode(token_ids):
+                return network.decode(token_ids, constrained=constrained)
+
+            self._decode_fn = decode
+        return self._decode_fn
+
+    def _predict_ids(self, token_lists, batch_size):
+        ids = self._encode(token_lists)
+        lengths = np.array([len(s) for s in ids])
+        results: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(ids)
+        decode = self._decoder()
+        nonempty = np.flatnonzero(lengths > 0)
+        for batch in sorted_batches(lengths[nonempty], batch_size, MAX_BATCH_TOKENS):
+            index = nonempty[batch]
+            tags = decode(tf.constant(pad_batch([ids[i] for i in index]))).numpy()
+            for row, i in enumerate(index):
+                results[i] = tags[row, : lengths[i]]
+        return results
+
+    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None) -> list[list[str]]:
+        """Tags for each sentence of ``x``.
+
+        Each item of ``x`` is a token list, or a raw string which is split by the embedding
+        (non-space characters for character models, whitespace-separated words otherwise);
+        one tag is returned per token. Tags are in the training data's scheme unless
+        ``tag_scheme`` names another. Empty inputs give empty tag lists; texts of any length
+        are tagged in full.
+        """
+        self._require_fitted()
+        items = self._sequences(x)
+        target = normalize_scheme(tag_scheme or self.data_scheme)
+        id_paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
+        out = []
+        for path in id_paths:
+            tags = [self.tags[i] for i in path]
+            out.append(tags if target == self.tag_scheme else convert_tags(tags, self.tag_scheme, target))
+        return out
+
+    def predict_entities(self, x, batch_size: int = 64) -> list[list[Entity]]:
+        """Entities of each item of ``x`` (strings or token lists).
+
+        For a string, ``Entity.start``/``end`` are character offsets into it and ``text`` is the
+        exact substring; for a token list they are token indices and ``text`` joins the tokens.
+        """
+        self._require_fitted()
+        items = self._sequences(x)
+        id_paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
+        out = []
+        for (tokens, text, offsets), path in zip(items, id_paths):
+            tags = [self.tags[i] for i in path]
+            out.append(extract_entities(tokens, tags, self.tag_scheme, self.embedding.joiner, text, offsets))
+        return out
+
+    def evaluate(self, x, y, batch_size: int = 64, digits: int = 4) -> EvaluationReport:
+        """Entity-level precision, recall and F1 (seqeval), overall and per type.
+
+        Gold tags may be in any scheme; they are read leniently like the training data. A gold
+        entity type the model does not know raises :class:`InputError`.
+        """
+        self._require_fitted()
+        tokens, gold = self._check_pairs(x, y, "evaluation data")
+        gold_bio = self._to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")
+        known = set(self.tags)
+        for i, tags in enumerate(gold_bio):
+            for tag in tags:
+                if tag != "O" and f"B-{tag[2:]}" not in known:
+                    raise InputError(f"evaluation data: sentence {i} has entity type {tag[2:]!r}, unknown to this model")
+        predicted = self.predict(tokens, batch_size=batch_size, tag_scheme="BIO")
+        return entity_report(gold_bio, predicted, digits=digits)
+
+    # ------------------------------------------------------------------ persistence
+    def save(self, path, overwrite: bool = True, include_optimizer: bool = True) -> Path:
+        """Save to the folder ``path`` atomically: config JSON, vocabularies, Keras weights.
+
+        The folder is written next to its destination and swapped in only when complete, so a
+        crash leaves the previous model (if any) intact. An existing folder that is not a saved
+        model is never replaced.
+        """
+        self._require_fitted()
+        path = Path(path)
+        if path.exists():
+            if not path.is_dir() or (any(path.iterdir()) and not (path / CONFIG_FILE).is_file()):
+                raise ModelSaveError(f"{path} exists and is not a saved model; refusing to replace it")
+            if not overwrite:
+                raise ModelSaveError(f"{path} already exists (pass overwrite=True to replace it)")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+        try:
+            config = {
+                "format_version": FORMAT_VERSION, "library_version": __version__,
+                "model": self.get_config(), "embedding": self.embedding.serialize(),
+                "tags": self.tags, "data_scheme": self.data_scheme,
+            }
+            (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
+            self.embedding.save_assets(tmp)
+            self.network.save_weights(tmp / WEIGHTS_FILE)
+            optimizer = self.network.optimizer
+            if include_optimizer and optimizer is not None and optimizer.built:
+                np.savez(tmp / OPTIMIZER_FILE, *[np.asarray(v) for v in optimizer.variables])
+            _swap_in(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+
+    @classmethod
+    def load(cls, path) -> "BLSTMCRFModel":
+        """Load a folder written by :meth:`save`; the model predicts and trains as before."""
+        path = Path(path)
+        config_path = path / CONFIG_FILE
+        if not config_path.is_file():
+            raise ModelLoadError(f"{path} is not a saved bilstm_crf_ner model (no {CONFIG_FILE})")
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ModelLoadError(f"{config_path} is corrupt: {exc}") from None
+        version = config.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ModelLoadError(f"{path} has format version {version!r}; this library "
+                                 f"({__version__}) reads version {FORMAT_VERSION}")
+        try:
+            model = cls(embedding_from_config(config["embedding"], path), **config["model"])
+            model.tags, model.data_scheme = config["tags"], config["data_scheme"]
+        except (KeyError, TypeError) as exc:
+            raise ModelLoadError(f"{config_path} is incomplete or invalid: {exc}") from None
+        if not (path / WEIGHTS_FILE).is_file():
+            raise ModelLoadError(f"{path} has no {WEIGHTS_FILE}")
+        model.network = model._make_network()
+        model.network.load_weights(path / WEIGHTS_FILE)
+        model._compile()
+        if (path / OPTIMIZER_FILE).is_file():
+            model._restore_optimizer(path / OPTIMIZER_FILE)
+        return model
+
+    def _restore_optimizer(self, file):
+        optimizer = self.network.optimizer
+        optimizer.build(self.network.trainable_variables)
+        with np.load(file) as saved:
+            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
+        if [tuple(v.shape) for v in optimizer.variables] != [v.shape for v in values]:
+            logger.warning("optimizer state in %s does not match the network; training restarts it", file)
+            return
+        for variable, value in zip(optimizer.variables, values):
+            variable.assign(value)
+
+
+def _swap_in(tmp: Path, path: Path) -> None:
+    """Replace ``path`` by the complete folder ``tmp``; the old folder is removed only afterwards."""
+    old = None
+    if path.exists():
+        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
+        os.rmdir(old)
+        os.replace(path, old)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        if old is not None:
+            os.replace(old, path)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

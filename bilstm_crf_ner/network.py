@@ -1,0 +1,73 @@
+"""The Keras network: embedding -> BiLSTM stack -> dense emissions -> CRF.
+
+The network maps padded token ids ``[B, T]`` (0 = padding, right-padded) to emission
+scores ``[B, T, K]``. Its loss (``compute_loss``) is the CRF negative log-likelihood, so
+Keras's own ``fit`` machinery (callbacks, distribution strategies, mixed precision) applies
+unchanged. No Keras masks are used: sequence lengths are computed from the ids and passed
+explicitly, which keeps padded batches exact and the graph exportable.
+
+A ``head="softmax"`` variant (independent per-token classification) exists as a baseline
+for benchmarks.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from .layers import CRF, LengthAwareBiLSTM
+
+HEADS = ("crf", "softmax")
+
+
+def sequence_lengths(token_ids):
+    return tf.reduce_sum(tf.cast(tf.not_equal(token_ids, 0), tf.int32), axis=1)
+
+
+class TaggerNetwork(keras.Model):
+    """Emission network plus CRF scores. Build it with :meth:`BLSTMCRFModel.fit`, not directly."""
+
+    def __init__(self, embedding_layer, num_tags, lstm_units=128, lstm_layers=1, dropout=0.2,
+                 recurrent_dropout=0.0, constraints=None, head="crf", **kwargs):
+        super().__init__(**kwargs)
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}")
+        self.head = head
+        self.embedding = embedding_layer
+        self.input_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.rnns = [LengthAwareBiLSTM(lstm_units, recurrent_dropout, name=f"bilstm_{i}") for i in range(lstm_layers)]
+        self.output_dropout = keras.layers.Dropout(dropout, name="rnn_dropout")
+        self.emission = keras.layers.Dense(num_tags, dtype="float32", name="emissions")
+        constraints = constraints or (None, None, None)
+        self.crf = CRF(num_tags, *constraints, name="crf") if head == "crf" else None
+
+    def call(self, token_ids, training=False):
+        lengths = sequence_lengths(token_ids)
+        x = self.input_dropout(self.embedding(token_ids), training=training)
+        for rnn in self.rnns:
+            x = rnn(x, lengths, training=training)
+        emissions = self.emission(self.output_dropout(x, training=training))
+        return self.crf(emissions) if self.crf is not None else emissions
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        lengths = sequence_lengths(x)
+        if self.crf is not None:
+            per_sentence = -self.crf.log_likelihood(y_pred, y, lengths)
+        else:
+            mask = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=tf.float32)
+            token_loss = keras.losses.sparse_categorical_crossentropy(tf.where(mask > 0, y, 0), y_pred, from_logits=True)
+            per_sentence = tf.reduce_sum(token_loss * mask, axis=1)
+        if sample_weight is not None:
+            per_sentence = per_sentence * tf.cast(sample_weight, per_sentence.dtype)
+        loss = tf.reduce_mean(per_sentence)
+        if self.losses:
+            loss = loss + tf.add_n([tf.cast(l, loss.dtype) for l in self.losses])
+        return loss
+
+    def decode(self, token_ids, constrained=True):
+        """Best tag ids ``[B, T]`` (values beyond each length are meaningless)."""
+        emissions = self(token_ids, training=False)
+        if self.crf is None:
+            return tf.argmax(emissions, axis=-1, output_type=tf.int32)
+        tags, _ = self.crf.decode(emissions, sequence_lengths(token_ids), constrained=constrained)
+        return tags

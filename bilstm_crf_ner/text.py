@@ -1,0 +1,37 @@
+"""Splitting raw text into tokens with character offsets.
+
+Whitespace is never a token: a raw string's tokens are its non-space characters (character
+models) or its whitespace-separated words (word models), each with ``(start, end)`` offsets
+into the original string, so predictions map back to the user's text exactly.
+
+>>> char_tokens("小米 手机")
+(['小', '米', '手', '机'], [(0, 1), (1, 2), (3, 4), (4, 5)])
+>>> word_tokens("New  York")
+(['New', 'York'], [(0, 3), (5, 9)])
+"""
+
+from __future__ import annotations
+
+import re
+
+_WORD = re.compile(r"\S+")
+
+
+def char_tokens(text: str):
+    tokens, offsets = [], []
+    for i, ch in enumerate(text):
+        if not ch.isspace():
+            tokens.append(ch)
+            offsets.append((i, i + 1))
+    return tokens, offsets
+
+
+def word_tokens(text: str):
+    tokens, offsets = [], []
+    for match in _WORD.finditer(text):
+        tokens.append(match.group())
+        offsets.append(match.span())
+    return tokens, offsets
+
+
+TOKENIZERS = {"char": char_tokens, "word": word_tokens}
