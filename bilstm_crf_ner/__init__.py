@@ -2,21 +2,42 @@
 
 >>> from bilstm_crf_ner import BLSTMCRFModel, BareEmbedding
 >>> model = BLSTMCRFModel(BareEmbedding(embedding_dim=128))
+
+Public names are imported lazily, so ``import bilstm_crf_ner.tags`` (or the deployment
+runtime) does not import TensorFlow.
 """
+
+import importlib
 
 __version__ = "0.1.0"
 
-from .corpus import read_conll, write_conll  # noqa: E402
-from .embeddings import BareEmbedding, Embedding  # noqa: E402
-from .entities import Entity  # noqa: E402
-from .errors import (  # noqa: E402
-    BilstmCrfNerError, CorpusFormatError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError,
-)
-from .evaluation import EvaluationReport  # noqa: E402
-from .model import BLSTMCRFModel  # noqa: E402
+_EXPORTS = {
+    "BLSTMCRFModel": "model",
+    "BareEmbedding": "embeddings",
+    "Embedding": "embeddings",
+    "EntityF1Callback": "callbacks",
+    "TrainingTimeBudget": "callbacks",
+    "Entity": "entities",
+    "EvaluationReport": "evaluation",
+    "read_conll": "corpus",
+    "write_conll": "corpus",
+    "BilstmCrfNerError": "errors",
+    "CorpusFormatError": "errors",
+    "InputError": "errors",
+    "ModelLoadError": "errors",
+    "ModelSaveError": "errors",
+    "NotFittedError": "errors",
+    "TagSchemeError": "errors",
+}
 
-__all__ = [
-    "BLSTMCRFModel", "BareEmbedding", "Embedding", "Entity", "EvaluationReport", "read_conll", "write_conll",
-    "BilstmCrfNerError", "CorpusFormatError", "InputError", "ModelLoadError", "ModelSaveError", "NotFittedError",
-    "TagSchemeError",
-]
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(list(globals()) + __all__)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 import keras
 
@@ -25,3 +26,28 @@ class EntityF1Callback(keras.callbacks.Callback):
         if logs is not None:
             logs.update(val_f1=report.f1, val_precision=report.precision, val_recall=report.recall)
         logger.info("epoch %d: val_f1=%.4f val_precision=%.4f val_recall=%.4f", epoch + 1, report.f1, report.precision, report.recall)
+
+
+class TrainingTimeBudget(keras.callbacks.Callback):
+    """Stops training before an epoch would end past ``seconds`` of training time.
+
+    The next epoch is predicted to last as long as the longest one so far.
+    """
+
+    def __init__(self, seconds: float):
+        super().__init__()
+        self.seconds = float(seconds)
+        self.elapsed = 0.0
+        self._longest = 0.0
+        self._epoch_start = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        duration = time.perf_counter() - self._epoch_start
+        self.elapsed += duration
+        self._longest = max(self._longest, duration)
+        if self.elapsed + self._longest > self.seconds:
+            logger.info("time budget: stopping after epoch %d (%.0f s of %.0f s used)", epoch + 1, self.elapsed, self.seconds)
+            self.model.stop_training = True

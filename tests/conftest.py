@@ -1,0 +1,36 @@
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_MSRA = ROOT.parent / "shared" / "data" / "msra"
+
+
+def msra_dir() -> Path:
+    return Path(os.environ.get("MSRA_DIR", DEFAULT_MSRA))
+
+
+@pytest.fixture(scope="session")
+def msra():
+    """(train_x, train_y, test_x, test_y) of the real MSRA corpus; a missing corpus fails loudly."""
+    from bilstm_crf_ner.corpus import read_conll
+
+    folder = msra_dir()
+    if not (folder / "train.bio").is_file():
+        pytest.fail(f"MSRA corpus not found in {folder}; set MSRA_DIR to the folder with train.bio and test.bio")
+    train_x, train_y = read_conll(folder / "train.bio")
+    test_x, test_y = read_conll(folder / "test.bio")
+    return train_x, train_y, test_x, test_y
+
+
+@pytest.fixture(scope="session")
+def trained(msra, tmp_path_factory):
+    """A small character BiLSTM-CRF trained on an MSRA slice, shared by the model tests."""
+    from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel
+
+    train_x, train_y, test_x, test_y = msra
+    model = BLSTMCRFModel(BareEmbedding(embedding_dim=64), lstm_units=64, learning_rate=5e-3, seed=7)
+    history = model.fit(train_x[:3000], train_y[:3000], x_validate=test_x[:200], y_validate=test_y[:200],
+                        epochs=4, batch_size=32, verbose=0)
+    return model, history
