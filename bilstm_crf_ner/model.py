@@ -16,23 +16,21 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
-from typing import Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from . import __version__
-from .batching import bucketed_batches, pad_batch, sorted_batches
+from .batching import bucketed_batches, pad_batch
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
-from .entities import Entity, extract_entities
+from .entities import Entity
 from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
 from .evaluation import EvaluationReport, entity_report
+from .fileio import atomic_folder
+from .inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
 from .network import TaggerNetwork
 from .tags import MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, tag_inventory
 
@@ -42,8 +40,6 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "bilstm_crf_ner.json"
 WEIGHTS_FILE = "network.weights.h5"
 OPTIMIZER_FILE = "optimizer.npz"
-#: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
-MAX_BATCH_TOKENS = 64 * 512
 
 
 class BLSTMCRFModel:
@@ -105,24 +101,7 @@ class BLSTMCRFModel:
 
     # ------------------------------------------------------------------ input checking
     def _sequences(self, x, name: str = "x"):
-        """Normalise ``x`` to ``(tokens, raw_text, offsets)`` per item; strings are tokenized."""
-        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence) and not isinstance(x, np.ndarray):
-            raise InputError(f"{name} must be a list of sentences (token lists or strings), got {type(x).__name__}")
-        items = []
-        for i, item in enumerate(x):
-            if isinstance(item, str):
-                tokens, offsets = self.embedding.tokenize(item)
-                items.append((tokens, item, offsets))
-                continue
-            if not isinstance(item, (list, tuple, np.ndarray)):
-                raise InputError(f"{name}[{i}] must be a string or a list of token strings, got {type(item).__name__}")
-            for j, token in enumerate(item):
-                if not isinstance(token, str):
-                    raise InputError(f"{name}[{i}][{j}] is {type(token).__name__} {token!r}; tokens must be strings")
-                if not token or token.isspace():
-                    raise InputError(f"{name}[{i}][{j}] is an empty or whitespace token")
-            items.append((list(item), None, None))
-        return items
+        return normalize_inputs(x, self.embedding.tokenize, name)
 
     def _check_pairs(self, x, y, name: str):
         if y is None:
@@ -245,17 +224,8 @@ class BLSTMCRFModel:
         return self._decode_fn
 
     def _predict_ids(self, token_lists, batch_size):
-        ids = self._encode(token_lists)
-        lengths = np.array([len(s) for s in ids])
-        results: list[np.ndarray] = [np.zeros(0, dtype=np.int64)] * len(ids)
         decode = self._decoder()
-        nonempty = np.flatnonzero(lengths > 0)
-        for batch in sorted_batches(lengths[nonempty], batch_size, MAX_BATCH_TOKENS):
-            index = nonempty[batch]
-            tags = decode(tf.constant(pad_batch([ids[i] for i in index]))).numpy()
-            for row, i in enumerate(index):
-                results[i] = tags[row, : lengths[i]]
-        return results
+        return decode_in_batches(self._encode(token_lists), lambda ids, lengths: decode(tf.constant(ids)).numpy(), batch_size)
 
     def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None) -> list[list[str]]:
         """Tags for each sentence of ``x``.
@@ -268,13 +238,8 @@ class BLSTMCRFModel:
         """
         self._require_fitted()
         items = self._sequences(x)
-        target = normalize_scheme(tag_scheme or self.data_scheme)
-        id_paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
-        out = []
-        for path in id_paths:
-            tags = [self.tags[i] for i in path]
-            out.append(tags if target == self.tag_scheme else convert_tags(tags, self.tag_scheme, target))
-        return out
+        paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
+        return paths_to_tags(paths, self.tags, self.tag_scheme, tag_scheme or self.data_scheme)
 
     def predict_entities(self, x, batch_size: int = 64) -> list[list[Entity]]:
         """Entities of each item of ``x`` (strings or token lists).
@@ -284,12 +249,8 @@ class BLSTMCRFModel:
         """
         self._require_fitted()
         items = self._sequences(x)
-        id_paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
-        out = []
-        for (tokens, text, offsets), path in zip(items, id_paths):
-            tags = [self.tags[i] for i in path]
-            out.append(extract_entities(tokens, tags, self.tag_scheme, self.embedding.joiner, text, offsets))
-        return out
+        paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
+        return paths_to_entities(items, paths, self.tags, self.tag_scheme, self.embedding.joiner)
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4) -> EvaluationReport:
         """Entity-level precision, recall and F1 (seqeval), overall and per type.
@@ -323,9 +284,7 @@ class BLSTMCRFModel:
                 raise ModelSaveError(f"{path} exists and is not a saved model; refusing to replace it")
             if not overwrite:
                 raise ModelSaveError(f"{path} already exists (pass overwrite=True to replace it)")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-        try:
+        with atomic_folder(path) as tmp:
             config = {
                 "format_version": FORMAT_VERSION, "library_version": __version__,
                 "model": self.get_config(), "embedding": self.embedding.serialize(),
@@ -337,10 +296,6 @@ class BLSTMCRFModel:
             optimizer = self.network.optimizer
             if include_optimizer and optimizer is not None and optimizer.built:
                 np.savez(tmp / OPTIMIZER_FILE, *[np.asarray(v) for v in optimizer.variables])
-            _swap_in(tmp, path)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
         return path
 
     @classmethod
@@ -383,19 +338,3 @@ class BLSTMCRFModel:
         for variable, value in zip(optimizer.variables, values):
             variable.assign(value)
 
-
-def _swap_in(tmp: Path, path: Path) -> None:
-    """Replace ``path`` by the complete folder ``tmp``; the old folder is removed only afterwards."""
-    old = None
-    if path.exists():
-        old = Path(tempfile.mkdtemp(prefix=f".{path.name}.old.", dir=path.parent))
-        os.rmdir(old)
-        os.replace(path, old)
-    try:
-        os.replace(tmp, path)
-    except BaseException:
-        if old is not None:
-            os.replace(old, path)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

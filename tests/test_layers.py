@@ -1,6 +1,5 @@
 """The Keras CRF and BiLSTM layers against the numpy reference."""
 
-import keras
 import numpy as np
 import pytest
 import tensorflow as tf
