@@ -298,6 +298,16 @@ class BLSTMCRFModel:
                 np.savez(tmp / OPTIMIZER_FILE, *[np.asarray(v) for v in optimizer.variables])
         return path
 
+    def export(self, path, overwrite: bool = False, **options) -> Path:
+        """Export to ONNX + OpenVINO IR + metadata for the TensorFlow-free runtime.
+
+        See :func:`bilstm_crf_ner.export.export_model` for the options and folder layout; load the
+        result with ``bilstm_crf_ner.runtime.Tagger.load(path)``.
+        """
+        from .export import export_model
+
+        return export_model(self, path, overwrite=overwrite, **options)
+
     @classmethod
     def load(cls, path) -> "BLSTMCRFModel":
         """Load a folder written by :meth:`save`; the model predicts and trains as before."""

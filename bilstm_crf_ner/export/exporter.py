@@ -1,0 +1,155 @@
+"""``export_model``: one call from a trained BLSTMCRFModel to a self-contained deployment folder.
+
+Folder layout::
+
+    ir/
+      model.onnx                 ONNX (token_ids [B, T] int32 -> emissions [B, T, K] float32)
+      model.xml, model.bin       OpenVINO IR of the same graph
+      metadata.json              tags, schemes, CRF scores and constraints, tokenizer settings,
+                                 versions, parity errors, measured speeds, default backend
+      vocab.json                 the token vocabulary
+      ovms/<name>/1/model.xml    the IR again (hard links) in the layout OpenVINO Model Server loads
+
+Every exported graph is run on a padded batch of very different lengths and compared with the
+Keras network before the folder is written; a mismatch raises :class:`ExportError` and leaves
+nothing behind.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from ..errors import ModelSaveError
+from ..fileio import atomic_folder
+from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend
+from ..runtime.layout import (
+    EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE, OVMS_FOLDER, VOCAB_FILE,
+)
+from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino, parity_batch
+
+logger = logging.getLogger(__name__)
+
+#: Largest allowed difference between Keras and an exported f32 graph's emissions.
+PARITY_TOLERANCE = 1e-3
+
+
+def _versions():
+    import importlib.metadata as md
+
+    out = {"bilstm_crf_ner": __version__}
+    for name in ("tensorflow", "keras", "tf2onnx", "onnx", "openvino", "onnxruntime"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def _median_ms(run, ids, repeats):
+    run(ids)
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run(ids)
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def _link_or_copy(source: Path, target: Path):
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+
+def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", measure: bool = True,
+                 compress_to_fp16: bool = False) -> Path:
+    """Export a fitted :class:`~bilstm_crf_ner.BLSTMCRFModel` to ``path`` (see the module docstring).
+
+    Args:
+        overwrite: replace an existing non-empty ``path`` (otherwise refuse).
+        ovms_name: model name of the OpenVINO Model Server layout (``ovms/<name>/1/``).
+        measure: time ONNX Runtime and OpenVINO (f32) on a 16 x 128 batch and make the faster
+            one the runtime's default; without it OpenVINO f32 is the default.
+        compress_to_fp16: store IR weights in fp16 (smaller files; computation precision is
+            chosen at load time).
+    """
+    model._require_fitted()
+    path = Path(path)
+    if path.exists() and (not path.is_dir() or any(path.iterdir())) and not overwrite:
+        raise ModelSaveError(f"{path} exists and is not empty; pass overwrite=True to replace it")
+    if path.exists() and not path.is_dir():
+        raise ModelSaveError(f"{path} is a file, not a folder")
+    embedding = model.embedding
+    vocab = getattr(embedding, "vocab", None)
+    if vocab is None:
+        raise ExportError(f"exporting models with {type(embedding).__name__} is not supported yet")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writable = os.access(path.parent, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise ModelSaveError(f"cannot write to {path.parent}")
+
+    with atomic_folder(path) as tmp:
+        logger.info("export: converting to ONNX")
+        network_to_onnx(model.network, tmp / ONNX_FILE)
+        logger.info("export: converting to OpenVINO IR")
+        onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
+
+        logger.info("export: checking exported graphs against Keras")
+        ids = parity_batch(len(vocab), np.random.default_rng(0))
+        reference = model.network(ids, training=False).numpy()
+        lengths = (ids != 0).sum(axis=1)
+        valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+        backends = {"onnxruntime": ONNXRuntimeBackend(tmp / ONNX_FILE), "openvino": OpenVINOBackend(tmp / IR_XML_FILE, "f32")}
+        parity = {}
+        for name, backend in backends.items():
+            diff = float(np.abs(backend(ids) - reference)[valid].max())
+            parity[f"{name}_f32_max_abs_diff"] = diff
+            if not diff <= PARITY_TOLERANCE:
+                raise ExportError(f"{name} output differs from Keras by {diff:.3g} on a padded batch")
+
+        speeds, default_backend = {}, "openvino"
+        if measure:
+            bench = parity_batch(len(vocab), np.random.default_rng(1), batch=16, time=128)
+            bench[bench == 0] = 1  # full 16 x 128 batch
+            speeds = {f"{name}_f32_ms": _median_ms(backend, bench, 10) for name, backend in backends.items()}
+            default_backend = min(backends, key=lambda name: speeds[f"{name}_f32_ms"])
+            logger.info("export: 16x128 batch: %s", speeds)
+
+        crf = model.network.crf
+        allowed = None if crf is None or crf.allowed is None else dict(zip(("transitions", "start", "end"), (m.tolist() for m in crf.allowed)))
+        metadata = {
+            "format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
+            "tags": model.tags, "tag_scheme": model.tag_scheme, "data_scheme": model.data_scheme,
+            "crf": None if crf is None else {
+                "transitions": crf.transitions.numpy().tolist(), "start": crf.start_scores.numpy().tolist(),
+                "end": crf.end_scores.numpy().tolist(),
+            },
+            "allowed": allowed if model.constrained else None,
+            "tokenizer": {"type": "vocabulary", "token_unit": embedding.token_unit, "joiner": embedding.joiner,
+                          "vocab_size": len(vocab)},
+            "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
+            "parity": parity, "speed_16x128": speeds,
+            "default_backend": default_backend, "default_precision": "f32",
+            "ovms_model": f"{OVMS_FOLDER}/{ovms_name}",
+            "versions": _versions(),
+        }
+        (tmp / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
+        (tmp / VOCAB_FILE).write_text(json.dumps(vocab.to_list(), ensure_ascii=False), encoding="utf-8")
+        ovms = tmp / OVMS_FOLDER / ovms_name / "1"
+        ovms.mkdir(parents=True)
+        for name in (IR_XML_FILE, IR_BIN_FILE):
+            _link_or_copy(tmp / name, ovms / name)
+    logger.info("export: wrote %s", path)
+    return path

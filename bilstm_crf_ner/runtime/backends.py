@@ -1,0 +1,80 @@
+"""Inference backends for exported models: OpenVINO and ONNX Runtime (no TensorFlow).
+
+Each backend maps padded ids ``[B, T]`` (int32) to emissions ``[B, T, K]`` (float32) and may be
+called from several threads at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import BilstmCrfNerError
+
+BACKENDS = ("openvino", "onnxruntime")
+PRECISIONS = ("f32", "bf16")
+
+
+class BackendError(BilstmCrfNerError, RuntimeError):
+    """A backend or precision is unavailable on this machine, or the model files are unusable."""
+
+
+class OpenVINOBackend:
+    """OpenVINO CPU inference; ``precision`` is ``"f32"`` or ``"bf16"`` (the CPU default where supported)."""
+
+    name = "openvino"
+
+    def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None):
+        try:
+            import openvino as ov
+        except ImportError:
+            raise BackendError("the openvino backend needs the 'openvino' package: pip install openvino") from None
+        if precision not in PRECISIONS:
+            raise BackendError(f"precision must be one of {PRECISIONS} for OpenVINO, not {precision!r}")
+        core = ov.Core()
+        if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
+            raise BackendError("this CPU has no bf16 support; use precision='f32'")
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32"}
+        if num_threads:
+            config["INFERENCE_NUM_THREADS"] = int(num_threads)
+        try:
+            self.compiled = core.compile_model(core.read_model(str(xml_path)), "CPU", config)
+        except Exception as exc:
+            raise BackendError(f"OpenVINO cannot load {xml_path}: {exc}") from exc
+        self.precision = precision
+        self._local = threading.local()
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        request = getattr(self._local, "request", None)
+        if request is None:
+            request = self._local.request = self.compiled.create_infer_request()
+        request.infer({0: ids})
+        return np.array(request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+
+
+class ONNXRuntimeBackend:
+    """ONNX Runtime CPU inference (float32)."""
+
+    name = "onnxruntime"
+
+    def __init__(self, onnx_path: Path, precision: str = "f32", num_threads: int | None = None):
+        try:
+            import onnxruntime as ort
+        except ImportError:
+            raise BackendError("the onnxruntime backend needs the 'onnxruntime' package: pip install onnxruntime") from None
+        if precision != "f32":
+            raise BackendError(f"the onnxruntime backend runs f32 only, not {precision!r}")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = int(num_threads or os.cpu_count() or 1)
+        try:
+            self.session = ort.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:
+            raise BackendError(f"ONNX Runtime cannot load {onnx_path}: {exc}") from exc
+        self.input_name = self.session.get_inputs()[0].name
+        self.precision = precision
+
+    def __call__(self, ids: np.ndarray) -> np.ndarray:
+        return self.session.run(None, {self.input_name: ids})[0]

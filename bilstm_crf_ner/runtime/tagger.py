@@ -1,0 +1,120 @@
+"""Tagger: tags text with an exported model, giving the same answers as the Keras model.
+
+Example (after ``model.export("ir/")``):
+
+    from bilstm_crf_ner.runtime import Tagger
+    tagger = Tagger.load("ir/")                       # backend and precision measured fastest at export
+    tagger.predict([list("中共中央致中国致公党十一大的贺词")])
+    tagger.predict_entities(["今天新发布的小米手机太棒了。"])
+
+Tokenization, length-sorted batching, constrained Viterbi (numpy) and entity extraction are
+the same code the Keras model uses (:mod:`bilstm_crf_ner.inference`). Safe to call from
+several threads at once.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..decoding import constrain, viterbi_decode
+from ..errors import ModelLoadError
+from ..inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
+from ..text import TOKENIZERS
+from ..vocab import Vocabulary
+from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend
+from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE, VOCAB_FILE
+
+
+class Tagger:
+    """An exported tagger. Build it with :meth:`Tagger.load`."""
+
+    def __init__(self, metadata: dict, vocab: Vocabulary, backend):
+        self.metadata = metadata
+        self.tags = metadata["tags"]
+        self.tag_scheme = metadata["tag_scheme"]
+        self.data_scheme = metadata["data_scheme"]
+        self.token_unit = metadata["tokenizer"]["token_unit"]
+        self.joiner = metadata["tokenizer"]["joiner"]
+        self.vocab = vocab
+        self.backend = backend
+        crf = metadata.get("crf")
+        if crf is None:
+            self._scores = None
+        else:
+            allowed = metadata.get("allowed")
+            masks = None if allowed is None else (allowed["transitions"], allowed["start"], allowed["end"])
+            self._scores = constrain(crf["transitions"], crf["start"], crf["end"], masks)
+
+    @classmethod
+    def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None):
+        """Load an exported folder.
+
+        Args:
+            backend: ``"openvino"`` or ``"onnxruntime"``; default: the one the export measured
+                fastest for this model (recorded in the metadata).
+            precision: ``"f32"`` or ``"bf16"`` (OpenVINO only); default: the recorded one (f32).
+            num_threads: inference threads (default: all cores).
+        """
+        path = Path(path)
+        meta_path = path / METADATA_FILE
+        if not meta_path.is_file():
+            raise ModelLoadError(f"{path} is not an exported bilstm_crf_ner model (no {METADATA_FILE})")
+        try:
+            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ModelLoadError(f"{meta_path} is corrupt: {exc}") from None
+        if metadata.get("format") != EXPORT_FORMAT or metadata.get("format_version") != EXPORT_FORMAT_VERSION:
+            raise ModelLoadError(f"{path} has export format {metadata.get('format')!r} version "
+                                 f"{metadata.get('format_version')!r}; this runtime reads version {EXPORT_FORMAT_VERSION}")
+        backend = backend or metadata.get("default_backend", "openvino")
+        precision = precision or metadata.get("default_precision", "f32")
+        if backend not in BACKENDS:
+            raise BackendError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
+        missing = [name for name in needed + [VOCAB_FILE] if not (path / name).is_file()]
+        if missing:
+            raise ModelLoadError(f"{path} is incomplete: missing {', '.join(missing)}")
+        vocab_tokens = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
+        if len(vocab_tokens) != metadata["tokenizer"]["vocab_size"]:
+            raise ModelLoadError(f"{path / VOCAB_FILE} has {len(vocab_tokens)} tokens but the model was exported "
+                                 f"with {metadata['tokenizer']['vocab_size']}")
+        if backend == "onnxruntime":
+            runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
+        else:
+            runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads)
+        return cls(metadata, Vocabulary(vocab_tokens), runner)
+
+    # ------------------------------------------------------------------ the pipeline
+    def tokenize(self, text: str):
+        return TOKENIZERS[self.token_unit](text)
+
+    def emissions(self, ids: np.ndarray) -> np.ndarray:
+        """Raw emission scores ``[B, T, K]`` of padded ids ``[B, T]`` from the backend."""
+        return self.backend(np.ascontiguousarray(ids, dtype=np.int32))
+
+    def _decode_batch(self, ids, lengths):
+        emissions = self.emissions(ids)
+        if self._scores is None:
+            return emissions.argmax(axis=-1)
+        paths, _ = viterbi_decode(emissions, lengths, *self._scores)
+        return paths
+
+    def _paths(self, items, batch_size):
+        ids = [self.vocab.encode(tokens) for tokens, _, _ in items]
+        return decode_in_batches(ids, self._decode_batch, batch_size)
+
+    def predict(self, x, batch_size: int = 16, tag_scheme: str | None = None) -> list[list[str]]:
+        """Tags per token, like :meth:`BLSTMCRFModel.predict`."""
+        items = normalize_inputs(x, self.tokenize)
+        return paths_to_tags(self._paths(items, batch_size), self.tags, self.tag_scheme, tag_scheme or self.data_scheme)
+
+    def predict_entities(self, x, batch_size: int = 16):
+        """Entities per item, like :meth:`BLSTMCRFModel.predict_entities`."""
+        items = normalize_inputs(x, self.tokenize)
+        return paths_to_entities(items, self._paths(items, batch_size), self.tags, self.tag_scheme, self.joiner)
+
+    def __repr__(self):
+        return f"Tagger(backend={self.backend.name!r}, precision={self.backend.precision!r}, tags={len(self.tags)})"

@@ -1,0 +1,136 @@
+"""Export to ONNX / OpenVINO and the TensorFlow-free runtime, on a model trained on MSRA."""
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from bilstm_crf_ner import ModelLoadError, ModelSaveError
+from bilstm_crf_ner.export import ExportError
+from bilstm_crf_ner.runtime import BackendError, Tagger
+
+
+@pytest.fixture(scope="module")
+def exported(trained, tmp_path_factory):
+    model, _ = trained
+    path = tmp_path_factory.mktemp("export") / "ir"
+    model.export(path)
+    return model, path
+
+
+def test_folder_layout_and_metadata(exported):
+    model, path = exported
+    names = {p.name for p in path.iterdir()}
+    assert {"model.onnx", "model.xml", "model.bin", "metadata.json", "vocab.json", "ovms"} <= names
+    assert (path / "ovms" / "ner" / "1" / "model.xml").is_file() and (path / "ovms" / "ner" / "1" / "model.bin").is_file()
+    meta = json.loads((path / "metadata.json").read_text())
+    assert meta["tags"] == model.tags and meta["tag_scheme"] == "BIOES" and meta["data_scheme"] == "BIO"
+    assert meta["default_backend"] in ("openvino", "onnxruntime") and meta["default_precision"] == "f32"
+    assert max(meta["parity"].values()) < 1e-3
+    import onnx
+
+    ops = {n.op_type for n in onnx.load(str(path / "model.onnx")).graph.node}
+    assert "LSTM" in ops and "Loop" not in ops  # native recurrent ops, no generic loop
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_f32_tags_equal_keras_on_every_token_of_real_variable_length_batches(exported, msra, backend):
+    model, path = exported
+    tagger = Tagger.load(path, backend=backend, precision="f32")
+    sample = msra[2][:400]  # real MSRA test sentences, 1 to 100+ characters, batched by length
+    expected = model.predict(sample)
+    assert tagger.predict(sample, batch_size=16) == expected
+    assert tagger.predict(sample, batch_size=64) == expected
+    assert [tagger.predict([s])[0] for s in sample[:30]] == expected[:30]  # alone == in a padded batch
+    texts = ["".join(s) for s in msra[2][400:450]] + ["  今天新发布的 小米手机太棒了。", "", " "]
+    assert tagger.predict_entities(texts) == model.predict_entities(texts)
+    assert tagger.predict(sample[:50], tag_scheme="BIOES") == model.predict(sample[:50], tag_scheme="BIOES")
+
+
+def test_bf16_agreement_is_measured(exported, msra):
+    """OpenVINO bf16 (the CPU default where supported) is close to, not equal to, f32."""
+    model, path = exported
+    try:
+        tagger = Tagger.load(path, backend="openvino", precision="bf16")
+    except BackendError as exc:
+        pytest.fail(f"bf16 unavailable on this CPU: {exc}")
+    sample = msra[2][:300]
+    expected, got = model.predict(sample), tagger.predict(sample)
+    agreement = np.mean([a == b for x, y in zip(expected, got) for a, b in zip(x, y)])
+    print(f"OpenVINO bf16 token agreement with Keras f32: {agreement:.4f}")
+    assert agreement > 0.98
+
+
+def test_long_text_and_threads(exported, msra):
+    model, path = exported
+    tagger = Tagger.load(path)
+    text = "".join("".join(s) for s in msra[2][:80])
+    assert tagger.predict([text]) == model.predict([text])
+    sample = msra[2][500:740]
+    expected = tagger.predict(sample)
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            results[k] = tagger.predict(sample[k::4], batch_size=8)
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    for k in range(4):
+        assert results[k] == expected[k::4]
+
+
+def test_runtime_does_not_import_tensorflow(exported):
+    _, path = exported
+    code = ("import sys; from bilstm_crf_ner.runtime import Tagger; "
+            f"t = Tagger.load({str(path)!r}); t.predict(['中国']); "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_export_refuses_non_empty_folder_and_cleans_up_on_failure(trained, tmp_path, monkeypatch):
+    model, _ = trained
+    target = tmp_path / "ir"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    with pytest.raises(ModelSaveError, match="not empty"):
+        model.export(target)
+    import bilstm_crf_ner.export.exporter as exporter
+
+    def broken(*args, **kwargs):
+        raise ExportError("simulated OpenVINO failure")
+
+    monkeypatch.setattr(exporter, "onnx_to_openvino", broken)
+    with pytest.raises(ExportError, match="simulated"):
+        model.export(tmp_path / "new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["ir"]
+    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+
+
+def test_load_errors(exported, tmp_path):
+    _, path = exported
+    with pytest.raises(ModelLoadError, match="not an exported"):
+        Tagger.load(tmp_path)
+    with pytest.raises(BackendError, match="backend must be"):
+        Tagger.load(path, backend="tensorrt")
+    with pytest.raises(BackendError, match="f32 only"):
+        Tagger.load(path, backend="onnxruntime", precision="bf16")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for name in ("metadata.json", "vocab.json", "model.onnx"):
+        (broken / name).write_bytes((path / name).read_bytes())
+    with pytest.raises(ModelLoadError, match="missing model.xml"):
+        Tagger.load(broken, backend="openvino")
+    (broken / "vocab.json").write_text(json.dumps(["<pad>", "<unk>"]))
+    with pytest.raises(ModelLoadError, match="2 tokens"):
+        Tagger.load(broken, backend="onnxruntime")
