@@ -43,6 +43,9 @@ def parse_args():
     parser.add_argument("--lstm-units", type=int, default=256)
     parser.add_argument("--dropout", type=float, default=0.3)
     parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--lr-decay", type=float, default=0.8, help="learning rate factor per --lr-decay-epochs")
+    parser.add_argument("--lr-decay-epochs", type=float, default=5.0)
+    parser.add_argument("--bigram-dim", type=int, default=0, help="add bigram features of this size (0: none)")
     parser.add_argument("--head-batches", type=int, default=150, help="batches per head in the head-cost run")
     parser.add_argument("--skip-head-cost", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
@@ -50,9 +53,12 @@ def parse_args():
     return parser.parse_args()
 
 
-def make_model(args, head):
-    return BLSTMCRFModel(BareEmbedding(args.embedding_dim), lstm_units=args.lstm_units, dropout=args.dropout,
-                         learning_rate=args.learning_rate, head=head, seed=args.seed)
+def make_model(args, head, steps_per_epoch=1):
+    schedule = keras.optimizers.schedules.ExponentialDecay(
+        args.learning_rate, decay_steps=max(1, int(args.lr_decay_epochs * steps_per_epoch)), decay_rate=args.lr_decay)
+    return BLSTMCRFModel(BareEmbedding(args.embedding_dim, bigram_dim=args.bigram_dim), lstm_units=args.lstm_units,
+                         dropout=args.dropout, optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), head=head,
+                         seed=args.seed)
 
 
 def head_cost(args, x, y):
@@ -93,7 +99,7 @@ def main():
         results["head_cost"] = head_cost(args, train_x, train_y)
         print(json.dumps(results["head_cost"], indent=1), flush=True)
 
-    model = make_model(args, "crf")
+    model = make_model(args, "crf", steps_per_epoch=-(-len(train_x) // args.batch_size))
     budget = TrainingTimeBudget(args.budget_minutes * 60)
     with tempfile.TemporaryDirectory() as tmp:
         best = Path(tmp) / "best.weights.h5"

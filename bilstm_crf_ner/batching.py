@@ -52,9 +52,10 @@ def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | No
 
 
 def pad_batch(sequences: Sequence[np.ndarray], value: int = 0) -> np.ndarray:
-    """Right-pad int sequences to the longest one: ``[B, T]`` int32."""
+    """Right-pad int sequences ``[T, ...]`` to the longest one: ``[B, T, ...]`` int32."""
     width = max((len(s) for s in sequences), default=0)
-    out = np.full((len(sequences), width), value, dtype=np.int32)
+    features = np.shape(sequences[0])[1:] if len(sequences) else ()
+    out = np.full((len(sequences), width) + tuple(features), value, dtype=np.int32)
     for row, seq in enumerate(sequences):
         out[row, : len(seq)] = seq
     return out

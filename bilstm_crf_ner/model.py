@@ -137,7 +137,7 @@ class BLSTMCRFModel:
         constraints = allowed_transitions(self.tags, self.tag_scheme) if self.constrained else None
         network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
                                 self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
-        network(np.ones((1, 2), dtype=np.int32))  # create the variables
+        network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
         self._decode_fn = None
         return network
 
@@ -152,6 +152,11 @@ class BLSTMCRFModel:
             optimizer = keras.optimizers.deserialize(optimizer)
         self.network.compile(optimizer=optimizer)
 
+    def input_spec(self):
+        """Shape of the network input: ``[batch, time]`` ids, plus a channel axis for id features."""
+        channels = self.embedding.encode(["\x00"]).shape[1:]
+        return tf.TensorSpec([None, None, *channels], tf.int32, name="token_ids")
+
     def _encode(self, tokens):
         return [self.embedding.encode(t) for t in tokens]
 
@@ -163,8 +168,8 @@ class BLSTMCRFModel:
                 yield pad_batch([ids[i] for i in index]), pad_batch([tag_ids[i] for i in index])
 
         count = len(bucketed_batches(lengths, batch_size, None))
-        spec = tf.TensorSpec([None, None], tf.int32)
-        dataset = tf.data.Dataset.from_generator(batches, output_signature=(spec, spec))
+        tag_spec = tf.TensorSpec([None, None], tf.int32)
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec))
         return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
 
     def fit(self, x_train, y_train, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
@@ -216,7 +221,7 @@ class BLSTMCRFModel:
         if self._decode_fn is None:
             network, constrained = self.network, self.constrained
 
-            @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)], reduce_retracing=True)
+            @tf.function(input_signature=[self.input_spec()], reduce_retracing=True)
             def decode(token_ids):
                 return network.decode(token_ids, constrained=constrained)
 

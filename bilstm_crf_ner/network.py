@@ -1,7 +1,7 @@
 """The Keras network: embedding -> BiLSTM stack -> dense emissions -> CRF.
 
-The network maps padded token ids ``[B, T]`` (0 = padding, right-padded) to emission
-scores ``[B, T, K]``. Its loss (``compute_loss``) is the CRF negative log-likelihood, so
+The network maps padded token ids ``[B, T]`` (0 = padding, right-padded), or ``[B, T, C]``
+with extra id channels such as bigrams, to emission scores ``[B, T, K]``. Its loss (``compute_loss``) is the CRF negative log-likelihood, so
 Keras's own ``fit`` machinery (callbacks, distribution strategies, mixed precision) applies
 unchanged. No Keras masks are used: sequence lengths are computed from the ids and passed
 explicitly, which keeps padded batches exact and the graph exportable.
@@ -21,6 +21,9 @@ HEADS = ("crf", "softmax")
 
 
 def sequence_lengths(token_ids):
+    """Lengths of right-padded ids ``[B, T]`` or ``[B, T, C]`` (channel 0 holds the token ids)."""
+    if token_ids.shape.rank == 3:
+        token_ids = token_ids[..., 0]
     return tf.reduce_sum(tf.cast(tf.not_equal(token_ids, 0), tf.int32), axis=1)
 
 
@@ -54,7 +57,7 @@ class TaggerNetwork(keras.Model):
         if self.crf is not None:
             per_sentence = -self.crf.log_likelihood(y_pred, y, lengths)
         else:
-            mask = tf.sequence_mask(lengths, tf.shape(x)[1], dtype=tf.float32)
+            mask = tf.sequence_mask(lengths, tf.shape(y)[1], dtype=tf.float32)
             token_loss = keras.losses.sparse_categorical_crossentropy(tf.where(mask > 0, y, 0), y_pred, from_logits=True)
             per_sentence = tf.reduce_sum(token_loss * mask, axis=1)
         if sample_weight is not None:

@@ -134,3 +134,15 @@ def test_load_errors(exported, tmp_path):
     (broken / "vocab.json").write_text(json.dumps(["<pad>", "<unk>"]))
     with pytest.raises(ModelLoadError, match="2 tokens"):
         Tagger.load(broken, backend="onnxruntime")
+
+
+def test_bigram_model_exports_exactly(msra, tmp_path):
+    from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel
+
+    model = BLSTMCRFModel(BareEmbedding(16, bigram_dim=8), lstm_units=16, seed=1)
+    model.fit(msra[0][:600], msra[1][:600], epochs=1, batch_size=32, verbose=0)
+    model.export(tmp_path / "ir", measure=False)
+    sample = msra[2][:150]
+    expected = model.predict(sample)
+    for backend in ("onnxruntime", "openvino"):
+        assert Tagger.load(tmp_path / "ir", backend=backend, precision="f32").predict(sample) == expected

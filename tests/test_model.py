@@ -198,3 +198,17 @@ def test_word_level_model_splits_raw_strings_on_whitespace():
     entities = model.predict_entities([text])[0]
     assert [(e.type, e.text) for e in entities] == [("PER", "John"), ("LOC", "Paris")]
     assert text[entities[1].start:entities[1].end] == "Paris"
+
+
+def test_bigram_features_train_save_and_load(msra, tmp_path):
+    x, y = msra[0][:800], msra[1][:800]
+    model = BLSTMCRFModel(BareEmbedding(16, bigram_dim=8, bigram_min_count=2), lstm_units=16, seed=0)
+    model.fit(x, y, epochs=1, batch_size=32, verbose=0)
+    encoder = model.embedding.encoder
+    assert encoder.channels == 2 and len(encoder.bigram_vocab) > 100
+    assert model.network.embedding.bigrams.embeddings.shape == (len(encoder.bigram_vocab), 8)
+    sample = msra[2][:100]
+    model.save(tmp_path / "m")
+    assert (tmp_path / "m" / "bigram_vocab.json").is_file()
+    assert BLSTMCRFModel.load(tmp_path / "m").predict(sample) == model.predict(sample)
+    assert model.predict(sample[:20], batch_size=20) == [model.predict([s])[0] for s in sample[:20]]

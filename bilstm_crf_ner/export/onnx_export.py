@@ -31,13 +31,13 @@ class ExportError(BilstmCrfNerError, RuntimeError):
     """Conversion failed, or an exported graph does not reproduce the Keras network."""
 
 
-def network_to_onnx(network, path: Path, opset: int = OPSET):
+def network_to_onnx(network, input_spec, path: Path, opset: int = OPSET):
     """Write ``network`` (token ids -> emissions) to the ONNX file ``path``; returns the proto."""
     import onnx
     import tensorflow as tf
     import tf2onnx
 
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32, name=INPUT_NAME)])
+    @tf.function(input_signature=[tf.TensorSpec(input_spec.shape, tf.int32, name=INPUT_NAME)])
     def emissions(token_ids):
         return {OUTPUT_NAME: tf.cast(network(token_ids, training=False), tf.float32)}
 
@@ -65,10 +65,15 @@ def onnx_to_openvino(onnx_path: Path, xml_path: Path, compress_to_fp16: bool = F
         raise ExportError(f"OpenVINO conversion failed: {exc}") from exc
 
 
-def parity_batch(vocab_size: int, rng: np.random.Generator, batch: int = 6, time: int = 23) -> np.ndarray:
-    """Random ids with very different lengths (1 to ``time``), right-padded with 0."""
-    lengths = np.linspace(1, time, batch).astype(int)
-    ids = np.zeros((batch, time), dtype=np.int32)
+def parity_batch(vocab_sizes, rng: np.random.Generator, batch: int = 6, time: int = 23, full: bool = False) -> np.ndarray:
+    """Random ids ``[batch, time(, channels)]`` with lengths from 1 to ``time``, right-padded with 0.
+
+    One channel per vocabulary size (tokens, then features such as bigrams); ``full`` fills
+    every row to ``time``.
+    """
+    lengths = np.full(batch, time) if full else np.linspace(1, time, batch).astype(int)
+    ids = np.zeros((batch, time, len(vocab_sizes)), dtype=np.int32)
     for row, length in enumerate(lengths):
-        ids[row, :length] = rng.integers(1, max(vocab_size, 2), size=length)
-    return ids
+        for channel, size in enumerate(vocab_sizes):
+            ids[row, :length, channel] = rng.integers(1, max(size, 2), size=length)
+    return ids[..., 0] if len(vocab_sizes) == 1 else ids

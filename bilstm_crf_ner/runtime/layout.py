@@ -3,7 +3,6 @@
 EXPORT_FORMAT = "bilstm_crf_ner-export"
 EXPORT_FORMAT_VERSION = 1
 METADATA_FILE = "metadata.json"
-VOCAB_FILE = "vocab.json"
 ONNX_FILE = "model.onnx"
 IR_XML_FILE = "model.xml"
 IR_BIN_FILE = "model.bin"

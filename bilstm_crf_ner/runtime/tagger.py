@@ -21,24 +21,25 @@ import numpy as np
 
 from ..decoding import constrain, viterbi_decode
 from ..errors import ModelLoadError
+from ..features import TokenEncoder
 from ..inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
 from ..text import TOKENIZERS
 from ..vocab import Vocabulary
 from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend
-from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE, VOCAB_FILE
+from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE
 
 
 class Tagger:
     """An exported tagger. Build it with :meth:`Tagger.load`."""
 
-    def __init__(self, metadata: dict, vocab: Vocabulary, backend):
+    def __init__(self, metadata: dict, encoder: TokenEncoder, backend):
         self.metadata = metadata
         self.tags = metadata["tags"]
         self.tag_scheme = metadata["tag_scheme"]
         self.data_scheme = metadata["data_scheme"]
         self.token_unit = metadata["tokenizer"]["token_unit"]
         self.joiner = metadata["tokenizer"]["joiner"]
-        self.vocab = vocab
+        self.encoder = encoder
         self.backend = backend
         crf = metadata.get("crf")
         if crf is None:
@@ -73,19 +74,22 @@ class Tagger:
         precision = precision or metadata.get("default_precision", "f32")
         if backend not in BACKENDS:
             raise BackendError(f"backend must be one of {BACKENDS}, not {backend!r}")
+        vocab_files = metadata["tokenizer"]["vocab_files"]
         needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
-        missing = [name for name in needed + [VOCAB_FILE] if not (path / name).is_file()]
+        missing = [name for name in needed + list(vocab_files) if not (path / name).is_file()]
         if missing:
             raise ModelLoadError(f"{path} is incomplete: missing {', '.join(missing)}")
-        vocab_tokens = json.loads((path / VOCAB_FILE).read_text(encoding="utf-8"))
-        if len(vocab_tokens) != metadata["tokenizer"]["vocab_size"]:
-            raise ModelLoadError(f"{path / VOCAB_FILE} has {len(vocab_tokens)} tokens but the model was exported "
-                                 f"with {metadata['tokenizer']['vocab_size']}")
+        vocabs = []
+        for name, size in vocab_files.items():
+            tokens = json.loads((path / name).read_text(encoding="utf-8"))
+            if len(tokens) != size:
+                raise ModelLoadError(f"{path / name} has {len(tokens)} tokens but the model was exported with {size}")
+            vocabs.append(Vocabulary(tokens))
         if backend == "onnxruntime":
             runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
         else:
             runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads)
-        return cls(metadata, Vocabulary(vocab_tokens), runner)
+        return cls(metadata, TokenEncoder(*vocabs), runner)
 
     # ------------------------------------------------------------------ the pipeline
     def tokenize(self, text: str):
@@ -103,7 +107,7 @@ class Tagger:
         return paths
 
     def _paths(self, items, batch_size):
-        ids = [self.vocab.encode(tokens) for tokens, _, _ in items]
+        ids = [self.encoder.encode(tokens) for tokens, _, _ in items]
         return decode_in_batches(ids, self._decode_batch, batch_size)
 
     def predict(self, x, batch_size: int = 16, tag_scheme: str | None = None) -> list[list[str]]:
