@@ -50,6 +50,7 @@ def parse_args():
     parser.add_argument("--skip-head-cost", action="store_true")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="benchmarks/results/msra_bilstm_crf.json")
+    parser.add_argument("--save-model", default=None, help="also save the trained model to this folder")
     return parser.parse_args()
 
 
@@ -123,6 +124,8 @@ def main():
     print(report)
     print(f"test F1 {report.f1 * 100:.2f} after {epochs} epochs (best dev epoch {results['best_epoch']}), "
           f"{results['train_tokens_per_second']:.0f} tokens/s, peak RSS {results['peak_rss_gib']:.2f} GiB")
+    if args.save_model:
+        model.save(args.save_model)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=1, ensure_ascii=False))

@@ -11,10 +11,13 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
+
+from .errors import ModelLoadError
 
 
 @contextlib.contextmanager
@@ -51,3 +54,14 @@ def _swap_in(tmp: Path, path: Path) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def read_json(path: Path, kind: str):
+    """Parse the JSON file that marks a ``kind`` folder; raise :class:`ModelLoadError` if absent or corrupt."""
+    path = Path(path)
+    if not path.is_file():
+        raise ModelLoadError(f"{path.parent} is not {kind} (no {path.name})")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ModelLoadError(f"{path} is corrupt: {exc}") from None

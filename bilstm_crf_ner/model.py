@@ -29,7 +29,7 @@ from .embeddings import BareEmbedding, Embedding, embedding_from_config
 from .entities import Entity
 from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
 from .evaluation import EvaluationReport, entity_report
-from .fileio import atomic_folder
+from .fileio import atomic_folder, read_json
 from .inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
 from .network import TaggerNetwork
 from .tags import MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, tag_inventory
@@ -318,12 +318,7 @@ class BLSTMCRFModel:
         """Load a folder written by :meth:`save`; the model predicts and trains as before."""
         path = Path(path)
         config_path = path / CONFIG_FILE
-        if not config_path.is_file():
-            raise ModelLoadError(f"{path} is not a saved bilstm_crf_ner model (no {CONFIG_FILE})")
-        try:
-            config = json.loads(config_path.read_text(encoding="utf-8"))
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ModelLoadError(f"{config_path} is corrupt: {exc}") from None
+        config = read_json(config_path, "a saved bilstm_crf_ner model")
         version = config.get("format_version")
         if version != FORMAT_VERSION:
             raise ModelLoadError(f"{path} has format version {version!r}; this library "
@@ -336,7 +331,10 @@ class BLSTMCRFModel:
         if not (path / WEIGHTS_FILE).is_file():
             raise ModelLoadError(f"{path} has no {WEIGHTS_FILE}")
         model.network = model._make_network()
-        model.network.load_weights(path / WEIGHTS_FILE)
+        try:
+            model.network.load_weights(path / WEIGHTS_FILE)
+        except (ValueError, OSError) as exc:
+            raise ModelLoadError(f"{path / WEIGHTS_FILE} does not match the model described by {CONFIG_FILE}: {exc}") from None
         model._compile()
         if (path / OPTIMIZER_FILE).is_file():
             model._restore_optimizer(path / OPTIMIZER_FILE)

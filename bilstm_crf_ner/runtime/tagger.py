@@ -22,6 +22,7 @@ import numpy as np
 from ..decoding import constrain, viterbi_decode
 from ..errors import ModelLoadError
 from ..features import TokenEncoder
+from ..fileio import read_json
 from ..inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
 from ..text import TOKENIZERS
 from ..vocab import Vocabulary
@@ -60,13 +61,7 @@ class Tagger:
             num_threads: inference threads (default: all cores).
         """
         path = Path(path)
-        meta_path = path / METADATA_FILE
-        if not meta_path.is_file():
-            raise ModelLoadError(f"{path} is not an exported bilstm_crf_ner model (no {METADATA_FILE})")
-        try:
-            metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ModelLoadError(f"{meta_path} is corrupt: {exc}") from None
+        metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
         if metadata.get("format") != EXPORT_FORMAT or metadata.get("format_version") != EXPORT_FORMAT_VERSION:
             raise ModelLoadError(f"{path} has export format {metadata.get('format')!r} version "
                                  f"{metadata.get('format_version')!r}; this runtime reads version {EXPORT_FORMAT_VERSION}")

@@ -1,0 +1,159 @@
+"""Benchmark: Keras vs ONNX Runtime vs OpenVINO (f32, bf16) for an exported tagger, on MSRA text.
+
+Each engine runs in its own subprocess (so load time and peak memory are its own), on the same
+inputs, on this machine, in one invocation:
+
+- model-only: a 16 x 128 batch of token ids -> emissions (Keras: the network's ``tf.function``);
+- end-to-end: 16 raw MSRA test strings cut to 128 characters -> tags (tokenize, run, Viterbi);
+- batch-1 latency: one raw test sentence -> tags;
+- load time and peak RSS; MSRA test F1 and tag agreement with Keras on the first N test sentences.
+
+    python benchmarks/runtime_speed.py --model models/msra --data-dir ../shared/data/msra
+
+Writes ``benchmarks/results/runtime_speed.json`` and a PNG chart beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ENGINES = [("keras", "f32"), ("onnxruntime", "f32"), ("openvino", "f32"), ("openvino", "bf16")]
+
+
+def median_ms(fn, repeats):
+    fn()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def worker(args):
+    """Measure one engine; print one JSON line."""
+    from bilstm_crf_ner.corpus import msra_files, read_conll
+    from bilstm_crf_ner.evaluation import entity_report
+    from bilstm_crf_ner.tags import convert_tags
+
+    test_x, test_y = read_conll(msra_files(args.data_dir)["test"])
+    long_texts = ["".join(s) for s in test_x if len(s) >= 128][:16]
+    batch_texts = [t[:128] for t in long_texts]
+    single = "".join(test_x[0])
+    start = time.perf_counter()
+    if args.engine == "keras":
+        import tensorflow as tf
+
+        from bilstm_crf_ner import BLSTMCRFModel
+
+        tagger = BLSTMCRFModel.load(args.model)
+        network = tagger.network
+
+        @tf.function(input_signature=[tagger.input_spec()])
+        def emissions(ids):
+            return network(ids, training=False)
+
+        encode = tagger.embedding.encode
+        run_ids = lambda ids: emissions(tf.constant(ids)).numpy()  # noqa: E731
+    else:
+        from bilstm_crf_ner.runtime import Tagger
+
+        tagger = Tagger.load(args.export, backend=args.engine, precision=args.precision)
+        encode = tagger.encoder.encode
+        run_ids = tagger.emissions
+    load_s = time.perf_counter() - start
+    ids = np.stack([encode(list(t)) for t in batch_texts]).astype(np.int32)
+    result = {
+        "engine": args.engine, "precision": args.precision, "load_s": load_s,
+        "model_only_16x128_ms": median_ms(lambda: run_ids(ids), args.repeats),
+        "end_to_end_16x128_ms": median_ms(lambda: tagger.predict(batch_texts, batch_size=16), args.repeats),
+        "batch1_latency_ms": median_ms(lambda: tagger.predict([single]), args.repeats * 3),
+    }
+    sample_x, sample_y = test_x[: args.eval_sentences], test_y[: args.eval_sentences]
+    predicted = tagger.predict(sample_x, batch_size=16, tag_scheme="BIO")
+    result["f1"] = entity_report([convert_tags(t, "BIO", "BIO") for t in sample_y], predicted).f1
+    result["tags"] = predicted
+    result["peak_rss_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def chart(results, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{r['engine']}\n{r['precision']}" for r in results]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, key, title in [(axes[0], "end_to_end_16x128_ms", "16 x 128 batch, raw text -> tags (ms)"),
+                           (axes[1], "batch1_latency_ms", "batch 1 latency (ms)")]:
+        values = [r[key] for r in results]
+        ax.bar(labels, values, color=["#888", "#1f77b4", "#2ca02c", "#98df8a"][: len(values)])
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:.1f}", ha="center", va="bottom")
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a saved BLSTMCRFModel folder")
+    parser.add_argument("--export", default=None, help="export folder (default: <model>-ir, re-exported)")
+    parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--eval-sentences", type=int, default=1000)
+    parser.add_argument("--output", default="benchmarks/results/runtime_speed.json")
+    parser.add_argument("--engine", help=argparse.SUPPRESS)
+    parser.add_argument("--precision", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.export = args.export or f"{args.model.rstrip('/')}-ir"
+    if args.engine:
+        return worker(args)
+
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
+    export_code = ("import sys; from bilstm_crf_ner import BLSTMCRFModel; "
+                   "BLSTMCRFModel.load(sys.argv[1]).export(sys.argv[2], overwrite=True)")
+    subprocess.run([sys.executable, "-c", export_code, args.model, args.export], check=True, env=env)
+    metadata = json.loads((Path(args.export) / "metadata.json").read_text())
+    results = []
+    for engine, precision in ENGINES:
+        cmd = [sys.executable, __file__, "--model", args.model, "--export", args.export, "--repeats", str(args.repeats),
+               "--eval-sentences", str(args.eval_sentences), "--engine", engine, "--precision", precision]
+        if args.data_dir:
+            cmd += ["--data-dir", args.data_dir]
+        out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env).stdout
+        results.append(json.loads(out.strip().splitlines()[-1]))
+        print(f"{engine:12s} {precision:5s} e2e16x128 {results[-1]['end_to_end_16x128_ms']:8.2f} ms  "
+              f"model {results[-1]['model_only_16x128_ms']:8.2f} ms  b1 {results[-1]['batch1_latency_ms']:6.2f} ms  "
+              f"load {results[-1]['load_s']:.2f} s  F1 {results[-1]['f1']:.4f}  rss {results[-1]['peak_rss_mib']:.0f} MiB",
+              flush=True)
+    keras_tags = results[0].pop("tags")
+    for r in results[1:]:
+        tags = r.pop("tags")
+        pairs = [(a, b) for x, y in zip(keras_tags, tags) for a, b in zip(x, y)]
+        r["token_agreement_with_keras"] = float(np.mean([a == b for a, b in pairs]))
+        r["sentences_identical_to_keras"] = float(np.mean([x == y for x, y in zip(keras_tags, tags)]))
+        r["speedup_vs_keras_e2e"] = results[0]["end_to_end_16x128_ms"] / r["end_to_end_16x128_ms"]
+    for r in results:
+        r["tokenize_decode_share"] = 1 - r["model_only_16x128_ms"] / r["end_to_end_16x128_ms"]
+    report = {"model": args.model, "export_metadata_speed": metadata.get("speed_16x128"),
+              "default_backend": metadata.get("default_backend"), "cpus": os.cpu_count(), "results": results}
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=1))
+    chart(results, output.with_suffix(".png"))
+    print(f"wrote {output} and {output.with_suffix('.png')}")
+
+
+if __name__ == "__main__":
+    main()
