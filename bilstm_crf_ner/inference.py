@@ -7,14 +7,17 @@ raw inputs -> tokens (+ character offsets) -> ids -> length-sorted padded batche
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
 
 from .batching import pad_batch, sorted_batches
-from .entities import Entity, extract_entities
+from .decoding import viterbi_decode
+from .entities import extract_entities
 from .errors import InputError
-from .tags import convert_tags, normalize_scheme
+from .marginals import forward_backward, nbest_viterbi, span_probability
+from .tags import convert_tags, normalize_scheme, spans_from_tags
 
 #: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
 MAX_BATCH_TOKENS = 64 * 512
@@ -41,32 +44,127 @@ def normalize_inputs(x, tokenize: Callable[[str], tuple], name: str = "x"):
     return items
 
 
-def decode_in_batches(id_sequences: Sequence[np.ndarray], decode_batch, batch_size: int,
-                      max_tokens: int = MAX_BATCH_TOKENS) -> list[np.ndarray]:
-    """Tag-id paths for each sequence; ``decode_batch(ids [B, T] int32, lengths [B]) -> [B, T]``.
+@dataclass
+class Decoded:
+    """What decoding one sentence produced: the best path and, on request, its confidences."""
 
-    Sequences are batched by length (little padding); empty sequences give empty paths.
+    path: np.ndarray
+    token_scores: np.ndarray | None = None  # marginal probability of each chosen tag
+    entity_scores: list | None = None  # probability of each entity of the path (model scheme)
+    nbest: list | None = None  # [(path, probability)], best first
+
+
+EMPTY = Decoded(np.zeros(0, dtype=np.int64), np.zeros(0), [], [])
+
+
+def decode_in_batches(id_sequences: Sequence[np.ndarray], decode_batch, batch_size: int,
+                      max_tokens: int = MAX_BATCH_TOKENS) -> list[Decoded]:
+    """Decode every sequence; ``decode_batch(ids [B, T(, C)] int32, lengths [B]) -> [Decoded]``.
+
+    Sequences are batched by length (little padding); empty sequences decode to :data:`EMPTY`.
     """
     lengths = np.array([len(s) for s in id_sequences], dtype=np.int64)
-    results = [np.zeros(0, dtype=np.int64)] * len(id_sequences)
+    results = [EMPTY] * len(id_sequences)
     nonempty = np.flatnonzero(lengths > 0)
     for batch in sorted_batches(lengths[nonempty], batch_size, max_tokens):
         index = nonempty[batch]
-        paths = decode_batch(pad_batch([id_sequences[i] for i in index]), lengths[index])
+        decoded = decode_batch(pad_batch([id_sequences[i] for i in index]), lengths[index])
         for row, i in enumerate(index):
-            results[i] = np.asarray(paths[row][: lengths[i]])
+            results[i] = decoded[row]
     return results
 
 
-def paths_to_tags(paths, tags: Sequence[str], model_scheme: str, target_scheme: str) -> list[list[str]]:
-    target = normalize_scheme(target_scheme)
+def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: str,
+                     scores: bool = False, nbest: int = 0) -> list[Decoded]:
+    """Constrained Viterbi in numpy on a batch of emissions, with confidences if asked.
+
+    ``params`` are the (constrained) CRF scores ``(transitions, start, end)``; ``None`` means a
+    softmax head (argmax per token; no confidences). Entity confidence is the probability of
+    the entity's exact span and boundaries (:func:`bilstm_crf_ner.marginals.span_probability`).
+    """
+    if params is None:
+        if scores or nbest:
+            raise InputError("confidence scores and n-best paths need a CRF head")
+        return [Decoded(row[:n]) for row, n in zip(emissions.argmax(axis=-1), lengths)]
+    paths, _ = viterbi_decode(emissions, lengths, *params)
+    if not scores and not nbest:
+        return [Decoded(path) for path in paths]
+    alpha, beta, log_z = forward_backward(emissions, lengths, *params)
     out = []
-    for path in paths:
-        sequence = [tags[i] for i in path]
-        out.append(sequence if target == model_scheme else convert_tags(sequence, model_scheme, target))
+    for b, (path, length) in enumerate(zip(paths, lengths)):
+        decoded = Decoded(path)
+        if scores:
+            decoded.token_scores = np.exp(alpha[b, np.arange(length), path] + beta[b, np.arange(length), path] - log_z[b])
+            decoded.entity_scores = [
+                span_probability(emissions[b, :length], alpha[b, :length], beta[b, :length], log_z[b], params[0], path,
+                                 begin, stop, [tags.index(f"I-{etype}")] if scheme == "BIO" else [])
+                for etype, begin, stop in spans_from_tags([tags[i] for i in path], scheme)
+            ]
+        if nbest:
+            decoded.nbest = [(p, float(np.exp(score - log_z[b])))
+                             for p, score in nbest_viterbi(emissions[b, :length], *params, n=nbest)]
+        out.append(decoded)
     return out
 
 
-def paths_to_entities(items, paths, tags: Sequence[str], model_scheme: str, joiner: str) -> list[list[Entity]]:
-    return [extract_entities(tokens, [tags[i] for i in path], model_scheme, joiner, text, offsets)
-            for (tokens, text, offsets), path in zip(items, paths)]
+def ids_to_tags(path, tags: Sequence[str], model_scheme: str, target_scheme: str) -> list[str]:
+    sequence = [tags[i] for i in path]
+    return sequence if target_scheme == model_scheme else convert_tags(sequence, model_scheme, target_scheme)
+
+
+class PredictionMixin:
+    """``predict`` / ``predict_entities`` / ``predict_nbest``, shared by the Keras model and the runtime.
+
+    A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
+    ``encode_tokens(tokens)``, ``_require_ready()`` and
+    ``_decode_batch(ids, lengths, scores, nbest) -> [Decoded]``.
+    """
+
+    def _decode(self, x, batch_size, scores=False, nbest=0):
+        self._require_ready()
+        items = normalize_inputs(x, self.tokenize)
+        ids = [self.encode_tokens(tokens) for tokens, _, _ in items]
+        decoded = decode_in_batches(ids, lambda b, lengths: self._decode_batch(b, lengths, scores, nbest), batch_size)
+        return items, decoded
+
+    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None, return_scores: bool = False):
+        """Tags for each sentence of ``x``.
+
+        Each item of ``x`` is a token list, or a raw string which is split like the training
+        data (non-space characters for character models, whitespace-separated words otherwise);
+        one tag is returned per token. Tags are in the training data's scheme unless
+        ``tag_scheme`` names another. Empty inputs give empty tag lists; texts of any length
+        are tagged in full.
+
+        With ``return_scores=True`` returns ``(tags, scores)``: ``scores[i][t]`` is the CRF
+        marginal probability (forward-backward) of the tag chosen at token ``t``, in the
+        model's own scheme.
+        """
+        _, decoded = self._decode(x, batch_size, scores=return_scores)
+        target = normalize_scheme(tag_scheme or self.data_scheme)
+        tags = [ids_to_tags(d.path, self.tags, self.tag_scheme, target) for d in decoded]
+        if return_scores:
+            return tags, [d.token_scores.tolist() for d in decoded]
+        return tags
+
+    def predict_entities(self, x, batch_size: int = 64):
+        """Entities of each item of ``x`` (strings or token lists), each with a confidence.
+
+        For a string, ``Entity.start``/``end`` are character offsets into it and ``text`` is the
+        exact substring; for a token list they are token indices and ``text`` joins the tokens.
+        ``Entity.confidence`` is the probability of exactly this entity (type and boundaries).
+        """
+        items, decoded = self._decode(x, batch_size, scores=True)
+        return [extract_entities(tokens, [self.tags[i] for i in d.path], self.tag_scheme, self.joiner, text, offsets,
+                                 d.entity_scores) for (tokens, text, offsets), d in zip(items, decoded)]
+
+    def predict_nbest(self, x, n: int = 3, batch_size: int = 64, tag_scheme: str | None = None):
+        """The ``n`` best tag paths of each sentence as ``[(tags, probability), ...]``, best first.
+
+        Probabilities are normalized over all valid paths, so they sum to at most 1.
+        """
+        if int(n) < 1:
+            raise InputError("n must be at least 1")
+        _, decoded = self._decode(x, batch_size, nbest=int(n))
+        target = normalize_scheme(tag_scheme or self.data_scheme)
+        return [[(ids_to_tags(path, self.tags, self.tag_scheme, target), prob) for path, prob in d.nbest] for d in decoded]

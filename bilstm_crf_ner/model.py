@@ -26,11 +26,10 @@ from . import __version__
 from .batching import bucketed_batches, pad_batch
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
-from .entities import Entity
 from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
 from .evaluation import EvaluationReport, entity_report
 from .fileio import atomic_folder, read_json
-from .inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
+from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inputs
 from .network import TaggerNetwork
 from .tags import MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, tag_inventory
 
@@ -42,7 +41,7 @@ WEIGHTS_FILE = "network.weights.h5"
 OPTIMIZER_FILE = "optimizer.npz"
 
 
-class BLSTMCRFModel:
+class BLSTMCRFModel(PredictionMixin):
     """A (Bi)LSTM-CRF sequence tagger on top of an embedding.
 
     Args:
@@ -81,7 +80,7 @@ class BLSTMCRFModel:
         self.tags: list[str] | None = None
         self.data_scheme: str | None = None
         self.network: TaggerNetwork | None = None
-        self._decode_fn = None
+        self._graph_fns = None
 
     # ------------------------------------------------------------------ configuration
     def get_config(self) -> dict:
@@ -138,7 +137,7 @@ class BLSTMCRFModel:
         network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
                                 self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
         network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
-        self._decode_fn = None
+        self._graph_fns = None
         return network
 
     def _compile(self):
@@ -217,45 +216,50 @@ class BLSTMCRFModel:
         return out
 
     # ------------------------------------------------------------------ prediction
-    def _decoder(self):
-        if self._decode_fn is None:
+    def _graph_functions(self):
+        """Compiled ``(emissions, decode)`` functions of the network (built once, no retracing)."""
+        if self._graph_fns is None:
             network, constrained = self.network, self.constrained
 
             @tf.function(input_signature=[self.input_spec()], reduce_retracing=True)
             def decode(token_ids):
                 return network.decode(token_ids, constrained=constrained)
 
-            self._decode_fn = decode
-        return self._decode_fn
+            @tf.function(input_signature=[self.input_spec()], reduce_retracing=True)
+            def emissions(token_ids):
+                return tf.cast(network(token_ids, training=False), tf.float32)
 
-    def _predict_ids(self, token_lists, batch_size):
-        decode = self._decoder()
-        return decode_in_batches(self._encode(token_lists), lambda ids, lengths: decode(tf.constant(ids)).numpy(), batch_size)
+            self._graph_fns = (emissions, decode)
+        return self._graph_fns
 
-    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None) -> list[list[str]]:
-        """Tags for each sentence of ``x``.
+    def crf_params(self):
+        """The CRF scores used for decoding ``(transitions, start, end)`` as numpy, constraints applied."""
+        crf = self.network.crf
+        if crf is None:
+            return None
+        return tuple(t.numpy() for t in crf.scores(self.constrained))
 
-        Each item of ``x`` is a token list, or a raw string which is split by the embedding
-        (non-space characters for character models, whitespace-separated words otherwise);
-        one tag is returned per token. Tags are in the training data's scheme unless
-        ``tag_scheme`` names another. Empty inputs give empty tag lists; texts of any length
-        are tagged in full.
-        """
+    # PredictionMixin hooks (predict, predict_entities, predict_nbest)
+    def tokenize(self, text: str):
+        return self.embedding.tokenize(text)
+
+    def encode_tokens(self, tokens):
+        return self.embedding.encode(tokens)
+
+    @property
+    def joiner(self) -> str:
+        return self.embedding.joiner
+
+    def _require_ready(self):
         self._require_fitted()
-        items = self._sequences(x)
-        paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
-        return paths_to_tags(paths, self.tags, self.tag_scheme, tag_scheme or self.data_scheme)
 
-    def predict_entities(self, x, batch_size: int = 64) -> list[list[Entity]]:
-        """Entities of each item of ``x`` (strings or token lists).
-
-        For a string, ``Entity.start``/``end`` are character offsets into it and ``text`` is the
-        exact substring; for a token list they are token indices and ``text`` joins the tokens.
-        """
-        self._require_fitted()
-        items = self._sequences(x)
-        paths = self._predict_ids([tokens for tokens, _, _ in items], batch_size)
-        return paths_to_entities(items, paths, self.tags, self.tag_scheme, self.embedding.joiner)
+    def _decode_batch(self, ids, lengths, scores, nbest):
+        emissions_fn, decode_fn = self._graph_functions()
+        if not scores and not nbest:  # plain prediction: Viterbi in-graph
+            paths = decode_fn(tf.constant(ids)).numpy()
+            return [Decoded(path[:n]) for path, n in zip(paths, lengths)]
+        emissions = emissions_fn(tf.constant(ids)).numpy()
+        return decode_emissions(emissions, lengths, self.crf_params(), self.tags, self.tag_scheme, scores, nbest)
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4) -> EvaluationReport:
         """Entity-level precision, recall and F1 (seqeval), overall and per type.
@@ -263,6 +267,7 @@ class BLSTMCRFModel:
         Gold tags may be in any scheme; they are read leniently like the training data. A gold
         entity type the model does not know raises :class:`InputError`.
         """
+        self._require_fitted()
         self._require_fitted()
         tokens, gold = self._check_pairs(x, y, "evaluation data")
         gold_bio = self._to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")

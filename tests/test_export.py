@@ -46,7 +46,8 @@ def test_f32_tags_equal_keras_on_every_token_of_real_variable_length_batches(exp
     assert tagger.predict(sample, batch_size=64) == expected
     assert [tagger.predict([s])[0] for s in sample[:30]] == expected[:30]  # alone == in a padded batch
     texts = ["".join(s) for s in msra[2][400:450]] + ["  今天新发布的 小米手机太棒了。", "", " "]
-    assert tagger.predict_entities(texts) == model.predict_entities(texts)
+    spans = lambda result: [[(e.type, e.start, e.end, e.text) for e in s] for s in result]  # noqa: E731
+    assert spans(tagger.predict_entities(texts)) == spans(model.predict_entities(texts))
     assert tagger.predict(sample[:50], tag_scheme="BIOES") == model.predict(sample[:50], tag_scheme="BIOES")
 
 
@@ -146,3 +147,22 @@ def test_bigram_model_exports_exactly(msra, tmp_path):
     expected = model.predict(sample)
     for backend in ("onnxruntime", "openvino"):
         assert Tagger.load(tmp_path / "ir", backend=backend, precision="f32").predict(sample) == expected
+
+
+def test_runtime_scores_equal_keras_to_1e5(exported, msra):
+    """Marginals, entity confidences and n-best probabilities: runtime (numpy) vs Keras, f32."""
+    model, path = exported
+    sample = msra[2][:80]
+    texts = ["".join(s) for s in sample]
+    for backend in ("onnxruntime", "openvino"):
+        tagger = Tagger.load(path, backend=backend, precision="f32")
+        tags, scores = tagger.predict(sample, return_scores=True)
+        keras_tags, keras_scores = model.predict(sample, return_scores=True)
+        assert tags == keras_tags
+        np.testing.assert_allclose(np.concatenate(scores), np.concatenate(keras_scores), atol=1e-5)
+        got, expected = tagger.predict_entities(texts), model.predict_entities(texts)
+        assert [[(e.type, e.start, e.end) for e in s] for s in got] == [[(e.type, e.start, e.end) for e in s] for s in expected]
+        np.testing.assert_allclose([e.confidence for s in got for e in s], [e.confidence for s in expected for e in s], atol=1e-5)
+        for a, b in zip(tagger.predict_nbest(sample, n=3), model.predict_nbest(sample, n=3)):
+            assert [t for t, _ in a] == [t for t, _ in b]
+            np.testing.assert_allclose([p for _, p in a], [p for _, p in b], atol=1e-5)

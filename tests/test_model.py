@@ -212,3 +212,26 @@ def test_bigram_features_train_save_and_load(msra, tmp_path):
     assert (tmp_path / "m" / "bigram_vocab.json").is_file()
     assert BLSTMCRFModel.load(tmp_path / "m").predict(sample) == model.predict(sample)
     assert model.predict(sample[:20], batch_size=20) == [model.predict([s])[0] for s in sample[:20]]
+
+
+def test_scores_entities_confidence_and_nbest(trained, msra):
+    model, _ = trained
+    sample = msra[2][:60]
+    tags, scores = model.predict(sample, return_scores=True)
+    assert tags == model.predict(sample)
+    for t, s in zip(tags, scores):
+        assert len(s) == len(t) and all(0.0 < p <= 1.0 + 1e-9 for p in s)
+    nbest = model.predict_nbest(sample, n=3)
+    for best, plain in zip(nbest, tags):
+        assert best[0][0] == plain  # the best of the n-best is the Viterbi path
+        probs = [p for _, p in best]
+        assert probs == sorted(probs, reverse=True) and sum(probs) <= 1 + 1e-9
+        assert len({tuple(t) for t, _ in best}) == len(best)
+    # The Viterbi path's probability never exceeds any of its token marginals.
+    for b, s in zip(nbest, scores):
+        assert b[0][1] <= min(s) + 1e-6
+    entities = model.predict_entities(["".join(x) for x in sample])
+    confidences = [e.confidence for sentence in entities for e in sentence]
+    assert confidences and all(0.0 <= c <= 1.0 for c in confidences)
+    with pytest.raises(InputError, match="at least 1"):
+        model.predict_nbest(sample, n=0)

@@ -19,18 +19,18 @@ from pathlib import Path
 
 import numpy as np
 
-from ..decoding import constrain, viterbi_decode
+from ..decoding import constrain
 from ..errors import ModelLoadError
 from ..features import TokenEncoder
 from ..fileio import read_json
-from ..inference import decode_in_batches, normalize_inputs, paths_to_entities, paths_to_tags
+from ..inference import PredictionMixin, decode_emissions
 from ..text import TOKENIZERS
 from ..vocab import Vocabulary
 from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend
 from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE
 
 
-class Tagger:
+class Tagger(PredictionMixin):
     """An exported tagger. Build it with :meth:`Tagger.load`."""
 
     def __init__(self, metadata: dict, encoder: TokenEncoder, backend):
@@ -86,34 +86,22 @@ class Tagger:
             runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads)
         return cls(metadata, TokenEncoder(*vocabs), runner)
 
-    # ------------------------------------------------------------------ the pipeline
+    # PredictionMixin hooks (predict, predict_entities, predict_nbest)
     def tokenize(self, text: str):
         return TOKENIZERS[self.token_unit](text)
 
+    def encode_tokens(self, tokens):
+        return self.encoder.encode(tokens)
+
+    def _require_ready(self):
+        pass
+
     def emissions(self, ids: np.ndarray) -> np.ndarray:
-        """Raw emission scores ``[B, T, K]`` of padded ids ``[B, T]`` from the backend."""
+        """Raw emission scores ``[B, T, K]`` of padded ids ``[B, T(, C)]`` from the backend."""
         return self.backend(np.ascontiguousarray(ids, dtype=np.int32))
 
-    def _decode_batch(self, ids, lengths):
-        emissions = self.emissions(ids)
-        if self._scores is None:
-            return emissions.argmax(axis=-1)
-        paths, _ = viterbi_decode(emissions, lengths, *self._scores)
-        return paths
-
-    def _paths(self, items, batch_size):
-        ids = [self.encoder.encode(tokens) for tokens, _, _ in items]
-        return decode_in_batches(ids, self._decode_batch, batch_size)
-
-    def predict(self, x, batch_size: int = 16, tag_scheme: str | None = None) -> list[list[str]]:
-        """Tags per token, like :meth:`BLSTMCRFModel.predict`."""
-        items = normalize_inputs(x, self.tokenize)
-        return paths_to_tags(self._paths(items, batch_size), self.tags, self.tag_scheme, tag_scheme or self.data_scheme)
-
-    def predict_entities(self, x, batch_size: int = 16):
-        """Entities per item, like :meth:`BLSTMCRFModel.predict_entities`."""
-        items = normalize_inputs(x, self.tokenize)
-        return paths_to_entities(items, self._paths(items, batch_size), self.tags, self.tag_scheme, self.joiner)
+    def _decode_batch(self, ids, lengths, scores, nbest):
+        return decode_emissions(self.emissions(ids), lengths, self._scores, self.tags, self.tag_scheme, scores, nbest)
 
     def __repr__(self):
         return f"Tagger(backend={self.backend.name!r}, precision={self.backend.precision!r}, tags={len(self.tags)})"
