@@ -7,7 +7,7 @@ encoder is pure numpy so the exported runtime computes exactly the ids the model
 >>> from bilstm_crf_ner.vocab import Vocabulary
 >>> encoder = TokenEncoder(Vocabulary.build([list("北京")]), Vocabulary.build([bigrams(list("北京"))]))
 >>> encoder.encode(list("北京")).tolist()
-[[2, 2], [3, 3]]
+[[3, 3], [2, 2]]
 >>> bigrams(["北", "京"])
 ['北\\x1f京', '京\\x1f</s>']
 """
