@@ -36,28 +36,59 @@ def forward_backward(emissions, lengths, transitions, start, end):
     ``log_alpha[b, t, k]``: log total score of prefixes ending in tag ``k`` at ``t`` (emission at
     ``t`` included); ``log_beta[b, t, k]``: log total score of the continuations after ``t``
     given tag ``k`` at ``t`` (end score included). Positions beyond a length hold zeros.
+
+    Computed in scaled probability space (one small matrix product and a normalisation per
+    step, no per-step ``exp``/``log``), which is exact up to float64 rounding; forbidden
+    transitions have probability exactly zero.
     """
     emissions, lengths = _check(emissions, lengths)
-    emissions = emissions.astype(np.float64)
-    transitions, start, end = (np.asarray(a, dtype=np.float64) for a in (transitions, start, end))
     batch, time, num_tags = emissions.shape
     alpha = np.zeros((batch, time, num_tags))
     beta = np.zeros((batch, time, num_tags))
     if time == 0:
         return alpha, beta, np.zeros(batch)
-    alpha[:, 0] = start + emissions[:, 0]
-    for t in range(1, time):
-        alpha[:, t] = _logsumexp(alpha[:, t - 1, :, None] + transitions[None], axis=1) + emissions[:, t]
-    last = np.maximum(lengths - 1, 0)
+    emissions = emissions.astype(np.float64)
+    transitions, start, end = (np.asarray(a, dtype=np.float64) for a in (transitions, start, end))
+    e_max = emissions.max(axis=2)
+    probs = np.exp(emissions - e_max[..., None])
+    t_max, s_max, end_max = transitions.max(), start.max(), end.max()
+    trans = np.exp(transitions - t_max)
+    active = np.arange(time)[None, :] < lengths[:, None]
     rows = np.arange(batch)
-    beta[rows, last] = end
+    last = np.maximum(lengths - 1, 0)
+
+    # Forward: alpha_hat[t] sums to 1; log_scale[t] accumulates what was divided out.
+    log_scale = np.zeros((batch, time))
+    current = np.exp(start - s_max)[None, :] * probs[:, 0]
+    total = current.sum(axis=1)
+    alpha[:, 0] = current / total[:, None]
+    log_scale[:, 0] = np.log(total) + s_max + e_max[:, 0]
+    for t in range(1, time):
+        current = (alpha[:, t - 1] @ trans) * probs[:, t]
+        total = np.where(active[:, t], current.sum(axis=1), 1.0)
+        alpha[:, t] = current / total[:, None]
+        log_scale[:, t] = np.where(active[:, t], np.log(total) + t_max + e_max[:, t], 0.0)
+    log_prefix = np.cumsum(log_scale, axis=1)
+    end_probs = np.exp(end - end_max)
+    log_z = np.log((alpha[rows, last] * end_probs).sum(axis=1)) + end_max + log_prefix[rows, last]
+
+    # Backward: beta_hat[t] sums to 1; log_suffix[t] is the log of what was divided out after t.
+    log_suffix = np.zeros((batch, time))
+    beta[rows, last] = end_probs / end_probs.sum()
+    log_suffix[rows, last] = np.log(end_probs.sum()) + end_max
     for t in range(time - 2, -1, -1):
-        step = _logsumexp(transitions[None] + (emissions[:, t + 1] + beta[:, t + 1])[:, None, :], axis=2)
-        inside = (t < last)[:, None]
-        beta[:, t] = np.where(inside, step, beta[:, t])
-    log_z = _logsumexp(alpha[rows, last] + end, axis=1)
-    valid = (np.arange(time)[None, :] < lengths[:, None])[..., None]
-    return np.where(valid, alpha, 0.0), np.where(valid, beta, 0.0), np.where(lengths > 0, log_z, 0.0)
+        inside = t < last
+        current = trans @ (probs[:, t + 1] * beta[:, t + 1]).T
+        current = current.T
+        total = np.where(inside, current.sum(axis=1), 1.0)
+        beta[:, t] = np.where(inside[:, None], current / total[:, None], beta[:, t])
+        step = np.log(total) + t_max + e_max[:, t + 1] + log_suffix[:, t + 1]
+        log_suffix[:, t] = np.where(inside, step, log_suffix[:, t])
+    with np.errstate(divide="ignore"):
+        log_alpha = np.log(alpha) + log_prefix[..., None]
+        log_beta = np.log(beta) + log_suffix[..., None]
+    valid = active[..., None]
+    return (np.where(valid, log_alpha, 0.0), np.where(valid, log_beta, 0.0), np.where(lengths > 0, log_z, 0.0))
 
 
 def token_marginals(emissions, lengths, transitions, start, end):

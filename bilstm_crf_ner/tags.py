@@ -50,12 +50,16 @@ def normalize_scheme(scheme: str) -> str:
 
 def parse_tag(tag: str, scheme: str = "BIO") -> tuple[str, str | None]:
     """Split ``"B-PER"`` into ``("B", "PER")``; ``"O"`` gives ``("O", None)``."""
+    return _parse(tag, _PREFIXES[normalize_scheme(scheme)], scheme)
+
+
+def _parse(tag, prefixes, scheme):
     if tag == OUTSIDE:
         return OUTSIDE, None
     if not isinstance(tag, str) or len(tag) < 3 or tag[1] != "-":
         raise TagSchemeError(f"malformed tag {tag!r}: expected 'O' or PREFIX-TYPE such as 'B-PER'")
     prefix = tag[0]
-    if prefix not in _PREFIXES[normalize_scheme(scheme)]:
+    if prefix not in prefixes:
         raise TagSchemeError(f"tag {tag!r} does not belong to the {scheme} scheme")
     return prefix, tag[2:]
 
@@ -80,11 +84,12 @@ def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
 def spans_from_tags(tags: Sequence[str], scheme: str = "BIO") -> list[tuple[str, int, int]]:
     """Entity spans ``(type, start, end)`` with ``end`` exclusive, read leniently."""
     scheme = normalize_scheme(scheme)
+    prefixes = _PREFIXES[scheme]
     spans: list[tuple[str, int, int]] = []
     current: str | None = None  # type of the open entity
     start = 0
     for i, tag in enumerate(tags):
-        prefix, etype = parse_tag(tag, scheme)
+        prefix, etype = _parse(tag, prefixes, scheme)
         if prefix == OUTSIDE:
             if current is not None:
                 spans.append((current, start, i))
