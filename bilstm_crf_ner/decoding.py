@@ -92,19 +92,25 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
     score = np.asarray(start, dtype=np.float32)[None, :] + emissions[:, 0]
     backpointers = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.int64)
     identity = np.arange(num_tags)
+    shortest = int(lengths.min()) if batch else 0
     for t in range(1, time):
         candidates = score[:, :, None] + transitions[None]
         best = candidates.argmax(axis=1)
-        step = np.take_along_axis(candidates, best[:, None, :], axis=1)[:, 0] + emissions[:, t]
-        active = (t < lengths)[:, None]
-        score = np.where(active, step, score)
-        backpointers[t - 1] = np.where(active, best, identity[None, :])
+        step = candidates.max(axis=1) + emissions[:, t]
+        if t < shortest:  # every row still active: no masking needed
+            score = step
+            backpointers[t - 1] = best
+        else:
+            active = (t < lengths)[:, None]
+            score = np.where(active, step, score)
+            backpointers[t - 1] = np.where(active, best, identity[None, :])
     final = score + np.asarray(end, dtype=np.float32)[None, :]
     last = final.argmax(axis=1)
     best_scores = final[np.arange(batch), last]
     tags = np.empty((batch, time), dtype=np.int64)
     tags[:, time - 1] = last
+    rows = np.arange(batch)
     for t in range(time - 2, -1, -1):
-        tags[:, t] = backpointers[t][np.arange(batch), tags[:, t + 1]]
+        tags[:, t] = backpointers[t][rows, tags[:, t + 1]]
     paths = [tags[b, : lengths[b]].copy() for b in range(batch)]
     return paths, np.where(lengths > 0, best_scores, 0.0).astype(np.float32)
