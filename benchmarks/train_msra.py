@@ -46,6 +46,8 @@ def parse_args():
     parser.add_argument("--lr-decay", type=float, default=0.8, help="learning rate factor per --lr-decay-epochs")
     parser.add_argument("--lr-decay-epochs", type=float, default=5.0)
     parser.add_argument("--bigram-dim", type=int, default=0, help="add bigram features of this size (0: none)")
+    parser.add_argument("--bigram-min-count", type=int, default=1)
+    parser.add_argument("--token-dropout", type=float, default=0.0, help="share of ids replaced by <unk> in training")
     parser.add_argument("--head-batches", type=int, default=150, help="batches per head in the head-cost run")
     parser.add_argument("--skip-head-cost", action="store_true")
     parser.add_argument("--head-cost-only", action="store_true", help="measure the head cost, train nothing else")
@@ -58,7 +60,8 @@ def parse_args():
 def make_model(args, head, steps_per_epoch=1):
     schedule = keras.optimizers.schedules.ExponentialDecay(
         args.learning_rate, decay_steps=max(1, int(args.lr_decay_epochs * steps_per_epoch)), decay_rate=args.lr_decay)
-    return BLSTMCRFModel(BareEmbedding(args.embedding_dim, bigram_dim=args.bigram_dim), lstm_units=args.lstm_units,
+    return BLSTMCRFModel(BareEmbedding(args.embedding_dim, bigram_dim=args.bigram_dim,
+                                       bigram_min_count=args.bigram_min_count, token_dropout=args.token_dropout), lstm_units=args.lstm_units,
                          dropout=args.dropout, optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), head=head,
                          seed=args.seed)
 

@@ -46,7 +46,7 @@ class TaggerNetwork(keras.Model):
 
     def call(self, token_ids, training=False):
         lengths = sequence_lengths(token_ids)
-        x = self.input_dropout(self.embedding(token_ids), training=training)
+        x = self.input_dropout(self.embedding(token_ids, training=training), training=training)
         for rnn in self.rnns:
             x = rnn(x, lengths, training=training)
         emissions = self.emission(self.output_dropout(x, training=training))

@@ -29,10 +29,12 @@ BIGRAM_VOCAB_FILE = "bigram_vocab.json"
 class FeatureEmbedding(keras.layers.Layer):
     """Embeds ids ``[B, T]`` (tokens) or ``[B, T, 2]`` (tokens, bigrams) into ``[B, T, D]``."""
 
-    def __init__(self, vocab_size, embedding_dim, bigram_vocab_size=0, bigram_dim=0, **kwargs):
+    def __init__(self, vocab_size, embedding_dim, bigram_vocab_size=0, bigram_dim=0, token_dropout=0.0, **kwargs):
         super().__init__(**kwargs)
         self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
         self.bigram_vocab_size, self.bigram_dim = int(bigram_vocab_size), int(bigram_dim)
+        self.token_dropout = float(token_dropout)
+        self.seed_generator = keras.random.SeedGenerator()
         self.tokens = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="tokens")
         self.bigrams = keras.layers.Embedding(self.bigram_vocab_size, self.bigram_dim, name="bigrams") if self.bigram_dim else None
 
@@ -42,7 +44,12 @@ class FeatureEmbedding(keras.layers.Layer):
             self.bigrams.build((None, None))
         self.built = True
 
-    def call(self, ids):
+    def call(self, ids, training=False):
+        if training and self.token_dropout > 0:
+            # Replace real ids by the unknown id (1) at random, so <unk> is trained in context
+            # and the model cannot lean on memorised rare tokens.
+            drop = keras.random.uniform(tf.shape(ids), seed=self.seed_generator) < self.token_dropout
+            ids = tf.where(drop & (ids > 0), tf.ones_like(ids), ids)
         if self.bigrams is None:
             return self.tokens(ids)
         return tf.concat([self.tokens(ids[..., 0]), self.bigrams(ids[..., 1])], axis=-1)
@@ -50,7 +57,8 @@ class FeatureEmbedding(keras.layers.Layer):
     def get_config(self):
         config = super().get_config()
         config.update(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
-                      bigram_vocab_size=self.bigram_vocab_size, bigram_dim=self.bigram_dim)
+                      bigram_vocab_size=self.bigram_vocab_size, bigram_dim=self.bigram_dim,
+                      token_dropout=self.token_dropout)
         return config
 
 
@@ -68,10 +76,12 @@ class BareEmbedding(Embedding):
             split into non-space characters or whitespace-separated words accordingly.
         bigram_dim: size of the bigram vectors; 0 (default) uses no bigrams.
         bigram_min_count: bigrams seen fewer times map to the unknown bigram id.
+        token_dropout: in training, replace this share of token (and bigram) ids by the
+            unknown id, a regulariser against memorising rare tokens.
     """
 
     def __init__(self, embedding_dim: int = 128, min_count: int = 1, max_vocab_size: int | None = None,
-                 token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1):
+                 token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1, token_dropout: float = 0.0):
         if int(embedding_dim) < 1 or int(bigram_dim) < 0:
             raise ValueError("embedding_dim must be positive and bigram_dim non-negative")
         if token_unit not in ("auto", "char", "word"):
@@ -82,6 +92,9 @@ class BareEmbedding(Embedding):
         self._token_unit = token_unit
         self.bigram_dim = int(bigram_dim)
         self.bigram_min_count = int(bigram_min_count)
+        if not 0.0 <= float(token_dropout) < 1.0:
+            raise ValueError("token_dropout must lie in [0, 1)")
+        self.token_dropout = float(token_dropout)
         self.encoder: TokenEncoder | None = None
 
     @property
@@ -119,11 +132,13 @@ class BareEmbedding(Embedding):
     def build_layer(self):
         encoder = self._require_vocab()
         bigram_size = len(encoder.bigram_vocab) if encoder.bigram_vocab is not None else 0
-        return FeatureEmbedding(len(encoder.vocab), self.embedding_dim, bigram_size, self.bigram_dim, name="token_embedding")
+        return FeatureEmbedding(len(encoder.vocab), self.embedding_dim, bigram_size, self.bigram_dim, self.token_dropout,
+                                name="token_embedding")
 
     def get_config(self):
         return dict(embedding_dim=self.embedding_dim, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
-                    token_unit=self._token_unit, bigram_dim=self.bigram_dim, bigram_min_count=self.bigram_min_count)
+                    token_unit=self._token_unit, bigram_dim=self.bigram_dim, bigram_min_count=self.bigram_min_count,
+                    token_dropout=self.token_dropout)
 
     def asset_files(self) -> dict:
         """Vocabularies as ``{file name: token list}`` (saved with the model and the export)."""
