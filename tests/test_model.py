@@ -235,3 +235,13 @@ def test_scores_entities_confidence_and_nbest(trained, msra):
     assert confidences and all(0.0 <= c <= 1.0 for c in confidences)
     with pytest.raises(InputError, match="at least 1"):
         model.predict_nbest(sample, n=0)
+
+
+def test_token_dropout_trains_and_is_off_at_prediction(msra):
+    model = BLSTMCRFModel(BareEmbedding(16, token_dropout=0.3), lstm_units=16, seed=0)
+    model.fit(msra[0][:300], msra[1][:300], epochs=1, batch_size=32, verbose=0)
+    assert model.network.embedding.token_dropout == 0.3
+    sample = msra[2][:50]
+    assert model.predict(sample) == model.predict(sample)  # no randomness at prediction time
+    with pytest.raises(ValueError, match="token_dropout"):
+        BareEmbedding(16, token_dropout=1.0)
