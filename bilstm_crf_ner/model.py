@@ -124,10 +124,9 @@ class BLSTMCRFModel(PredictionMixin):
 
     # ------------------------------------------------------------------ training
     def _build(self, tokens, tags, data_scheme):
-        detected = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
-        self.data_scheme = detected
+        self.data_scheme = data_scheme  # predictions come back in the scheme of the first training data
         self.embedding.build_vocab(tokens)
-        types = entity_types(tags, detected)
+        types = entity_types(tags, data_scheme)
         self.tags = tag_inventory(types, self.tag_scheme)
         self.network = self._make_network()
         self._compile()
@@ -175,8 +174,9 @@ class BLSTMCRFModel(PredictionMixin):
             callbacks=None, verbose: int = 1, shuffle: bool = True, data_scheme: str = "auto"):
         """Train on token lists ``x_train`` and tag lists ``y_train``; returns Keras's ``History``.
 
-        The first call builds the vocabularies and the network; later calls continue training
-        (new tokens map to the unknown id; new tag types raise :class:`InputError`).
+        The first call builds the vocabularies and the network and fixes the scheme predictions
+        are returned in; later calls continue training (new tokens map to the unknown id; new
+        entity types raise :class:`InputError`; tags may come in another scheme).
         ``data_scheme`` is the scheme of ``y_train`` (``"auto"`` detects BIO/BIOES/BMES; pass
         ``"IOB1"`` for IOB1 data). With validation data, ``val_loss`` and the entity-level
         ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
@@ -189,11 +189,10 @@ class BLSTMCRFModel(PredictionMixin):
             raise InputError(f"training data: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
+        source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
         if self.network is None:
-            self._build(tokens, tags, data_scheme)
-        elif data_scheme != "auto":
-            self.data_scheme = normalize_scheme(data_scheme)
-        internal = self._to_scheme(tags, self.data_scheme, self.tag_scheme, "training data")
+            self._build(tokens, tags, source)
+        internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
         rng = np.random.default_rng(self.seed)
         train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
         callbacks = list(callbacks or [])

@@ -245,3 +245,14 @@ def test_token_dropout_trains_and_is_off_at_prediction(msra):
     assert model.predict(sample) == model.predict(sample)  # no randomness at prediction time
     with pytest.raises(ValueError, match="token_dropout"):
         BareEmbedding(16, token_dropout=1.0)
+
+
+def test_continued_training_accepts_another_scheme_but_not_new_types(trained, msra, tmp_path):
+    model, _ = trained
+    model.save(tmp_path / "m")
+    clone = BLSTMCRFModel.load(tmp_path / "m")
+    bioes = [convert_tags(t, "BIO", "BIOES") for t in msra[1][4000:4100]]
+    clone.fit(msra[0][4000:4100], bioes, epochs=1, verbose=0)
+    assert clone.data_scheme == "BIO"  # still answers in the scheme of the first training data
+    with pytest.raises(InputError, match="unknown to this model"):
+        clone.fit([["a", "b"]], [["B-MISC", "I-MISC"]], epochs=1, verbose=0)

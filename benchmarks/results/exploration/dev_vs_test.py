@@ -1,4 +1,4 @@
-import time, keras
+import time
 from bilstm_crf_ner import BLSTMCRFModel, BareEmbedding, read_conll
 x,y = read_conll('../shared/data/msra/train.bio'); tx,ty=read_conll('../shared/data/msra/test.bio')
 dev=len(x)//20
