@@ -44,7 +44,7 @@ def normalize_inputs(x, tokenize: Callable[[str], tuple], name: str = "x"):
     return items
 
 
-@dataclass
+@dataclass(frozen=True)
 class Decoded:
     """What decoding one sentence produced: the best path and, on request, its confidences."""
 
@@ -92,18 +92,19 @@ def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: st
     alpha, beta, log_z = forward_backward(emissions, lengths, *params)
     out = []
     for b, (path, length) in enumerate(zip(paths, lengths)):
-        decoded = Decoded(path)
+        token_scores = entity_scores = best = None
         if scores:
-            decoded.token_scores = np.exp(alpha[b, np.arange(length), path] + beta[b, np.arange(length), path] - log_z[b])
-            decoded.entity_scores = [
+            positions = np.arange(length)
+            token_scores = np.exp(alpha[b, positions, path] + beta[b, positions, path] - log_z[b])
+            entity_scores = [
                 span_probability(emissions[b, :length], alpha[b, :length], beta[b, :length], log_z[b], params[0], path,
                                  begin, stop, [tags.index(f"I-{etype}")] if scheme == "BIO" else [])
                 for etype, begin, stop in spans_from_tags([tags[i] for i in path], scheme)
             ]
         if nbest:
-            decoded.nbest = [(p, float(np.exp(score - log_z[b])))
-                             for p, score in nbest_viterbi(emissions[b, :length], *params, n=nbest)]
-        out.append(decoded)
+            best = [(p, float(np.exp(score - log_z[b])))
+                    for p, score in nbest_viterbi(emissions[b, :length], *params, n=nbest)]
+        out.append(Decoded(path, token_scores, entity_scores, best))
     return out
 
 
