@@ -54,6 +54,7 @@ def parse_args():
     parser.add_argument("--head-batches", type=int, default=150, help="batches per head in the head-cost run")
     parser.add_argument("--skip-head-cost", action="store_true")
     parser.add_argument("--head-cost-only", action="store_true", help="measure the head cost, train nothing else")
+    parser.add_argument("--patience", type=int, default=0, help="stop after this many epochs without a better dev F1 (0: never)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="benchmarks/results/msra_bilstm_crf.json")
     parser.add_argument("--save-model", default=None, help="also save the trained model to this folder")
@@ -125,8 +126,11 @@ def main():
         best = Path(tmp) / "best.weights.h5"
         checkpoint = keras.callbacks.ModelCheckpoint(best, monitor="val_f1", mode="max", save_best_only=True, save_weights_only=True)
         start = time.perf_counter()
+        callbacks = [budget, checkpoint]
+        if args.patience:
+            callbacks.append(keras.callbacks.EarlyStopping(monitor="val_f1", mode="max", patience=args.patience))
         history = model.fit(train_x, train_y, dev_x, dev_y, epochs=args.max_epochs, batch_size=args.batch_size,
-                            callbacks=[budget, checkpoint], verbose=2)
+                            callbacks=callbacks, verbose=2)
         wall = time.perf_counter() - start
         model.network.load_weights(best)
     train_tokens = sum(map(len, train_x))
