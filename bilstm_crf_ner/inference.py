@@ -16,7 +16,7 @@ from .batching import pad_batch, sorted_batches
 from .decoding import viterbi_decode
 from .entities import extract_entities
 from .errors import InputError
-from .marginals import forward_backward, nbest_viterbi, span_probability
+from .marginals import nbest_viterbi, scaled_forward_backward, span_probability
 from .tags import convert_tags, normalize_scheme, spans_from_tags
 
 #: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
@@ -89,18 +89,25 @@ def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: st
     paths, _ = viterbi_decode(emissions, lengths, *params)
     if not scores and not nbest:
         return [Decoded(path) for path in paths]
-    alpha, beta, log_z = forward_backward(emissions, lengths, *params)
+    alpha, beta, log_prefix, log_suffix, log_z, _ = scaled_forward_backward(emissions, lengths, *params)
     out = []
     for b, (path, length) in enumerate(zip(paths, lengths)):
         token_scores = entity_scores = best = None
         if scores:
             positions = np.arange(length)
-            token_scores = np.exp(alpha[b, positions, path] + beta[b, positions, path] - log_z[b])
-            entity_scores = [
-                span_probability(emissions[b, :length], alpha[b, :length], beta[b, :length], log_z[b], params[0], path,
-                                 begin, stop, [tags.index(f"I-{etype}")] if scheme == "BIO" else [])
-                for etype, begin, stop in spans_from_tags([tags[i] for i in path], scheme)
-            ]
+            chosen = alpha[b, positions, path] * beta[b, positions, path]
+            token_scores = chosen / (alpha[b, :length] * beta[b, :length]).sum(axis=1)
+            spans = spans_from_tags([tags[i] for i in path], scheme)
+            entity_scores = []
+            if spans:
+                with np.errstate(divide="ignore"):
+                    log_alpha = np.log(alpha[b, :length]) + log_prefix[b, :length, None]
+                    log_beta = np.log(beta[b, :length]) + log_suffix[b, :length, None]
+                entity_scores = [
+                    span_probability(emissions[b, :length], log_alpha, log_beta, log_z[b], params[0], path, begin, stop,
+                                     [tags.index(f"I-{etype}")] if scheme == "BIO" else [])
+                    for etype, begin, stop in spans
+                ]
         if nbest:
             best = [(p, float(np.exp(score - log_z[b])))
                     for p, score in nbest_viterbi(emissions[b, :length], *params, n=nbest)]

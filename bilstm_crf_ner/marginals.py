@@ -41,12 +41,29 @@ def forward_backward(emissions, lengths, transitions, start, end):
     step, no per-step ``exp``/``log``), which is exact up to float64 rounding; forbidden
     transitions have probability exactly zero.
     """
+    alpha, beta, log_prefix, log_suffix, log_z, lengths = scaled_forward_backward(
+        emissions, lengths, transitions, start, end)
+    with np.errstate(divide="ignore"):
+        log_alpha = np.log(alpha) + log_prefix[..., None]
+        log_beta = np.log(beta) + log_suffix[..., None]
+    valid = (np.arange(alpha.shape[1])[None, :] < lengths[:, None])[..., None]
+    return np.where(valid, log_alpha, 0.0), np.where(valid, log_beta, 0.0), log_z
+
+
+def scaled_forward_backward(emissions, lengths, transitions, start, end):
+    """The scaled quantities behind :func:`forward_backward`.
+
+    Returns ``(alpha_hat, beta_hat, log_prefix, log_suffix, log_z, lengths)`` with
+    ``log_alpha = log(alpha_hat) + log_prefix[..., None]`` and likewise for beta; each row of
+    ``alpha_hat``/``beta_hat`` sums to 1, so token marginals are ``alpha_hat * beta_hat``
+    renormalised per position, without any logarithm.
+    """
     emissions, lengths = _check(emissions, lengths)
     batch, time, num_tags = emissions.shape
     alpha = np.zeros((batch, time, num_tags))
     beta = np.zeros((batch, time, num_tags))
     if time == 0:
-        return alpha, beta, np.zeros(batch)
+        return alpha, beta, np.zeros((batch, time)), np.zeros((batch, time)), np.zeros(batch), lengths
     emissions = emissions.astype(np.float64)
     transitions, start, end = (np.asarray(a, dtype=np.float64) for a in (transitions, start, end))
     e_max = emissions.max(axis=2)
@@ -84,19 +101,16 @@ def forward_backward(emissions, lengths, transitions, start, end):
         beta[:, t] = np.where(inside[:, None], current / total[:, None], beta[:, t])
         step = np.log(total) + t_max + e_max[:, t + 1] + log_suffix[:, t + 1]
         log_suffix[:, t] = np.where(inside, step, log_suffix[:, t])
-    with np.errstate(divide="ignore"):
-        log_alpha = np.log(alpha) + log_prefix[..., None]
-        log_beta = np.log(beta) + log_suffix[..., None]
-    valid = active[..., None]
-    return (np.where(valid, log_alpha, 0.0), np.where(valid, log_beta, 0.0), np.where(lengths > 0, log_z, 0.0))
+    return alpha, beta, log_prefix, log_suffix, np.where(lengths > 0, log_z, 0.0), lengths
 
 
 def token_marginals(emissions, lengths, transitions, start, end):
     """``P(y_t = k | x)`` as ``[B, T, K]``; rows beyond each length are zero."""
-    alpha, beta, log_z = forward_backward(emissions, lengths, transitions, start, end)
-    lengths = np.asarray(lengths).reshape(-1)
+    alpha, beta, _, _, _, lengths = scaled_forward_backward(emissions, lengths, transitions, start, end)
+    product = alpha * beta
+    total = product.sum(axis=2, keepdims=True)
     valid = (np.arange(alpha.shape[1])[None, :] < lengths[:, None])[..., None]
-    return np.where(valid, np.exp(alpha + beta - log_z[:, None, None]), 0.0)
+    return np.where(valid, product / np.where(total > 0, total, 1.0), 0.0)
 
 
 def span_probability(emissions, alpha, beta, log_z, transitions, path, begin, stop, forbidden_next=()):
