@@ -2,7 +2,7 @@
 
     python examples/train_msra.py --data-dir ../shared/data/msra --epochs 10 --output models/msra
 
-On a 2-core CPU an epoch of the full corpus takes about 3 minutes.
+On a 2-core CPU an epoch of the full corpus takes about 2 minutes.
 
 The corpus folder holds ``train.bio`` and ``test.bio`` (one character and its BIO tag per
 line); it defaults to the ``MSRA_DIR`` environment variable. The last 5% of the training
