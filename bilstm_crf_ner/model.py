@@ -113,6 +113,17 @@ class BLSTMCRFModel(PredictionMixin):
                 raise InputError(f"{name}: sentence {i} has {len(tokens)} tokens but {len(tags) if not isinstance(tags, str) else 'a string of'} tags")
         return [tokens for tokens, _, _ in items], [list(t) for t in y]
 
+    def _check_training_pairs(self, x, y, name: str):
+        """As :meth:`_check_pairs`, and the data must be non-empty with no empty sentence (the CRF
+        loss is undefined on them)."""
+        tokens, tags = self._check_pairs(x, y, name)
+        if not tokens:
+            raise InputError(f"{name} is empty")
+        empty = [i for i, t in enumerate(tokens) if not t]
+        if empty:
+            raise InputError(f"{name}: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
+        return tokens, tags
+
     def _to_scheme(self, y, source: str, target: str, name: str):
         out = []
         for i, tags in enumerate(y):
@@ -181,12 +192,10 @@ class BLSTMCRFModel(PredictionMixin):
         ``"IOB1"`` for IOB1 data). With validation data, ``val_loss`` and the entity-level
         ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
         """
-        tokens, tags = self._check_pairs(x_train, y_train, "training data")
-        if not tokens:
-            raise InputError("training data is empty")
-        empty = [i for i, t in enumerate(tokens) if not t]
-        if empty:
-            raise InputError(f"training data: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
+        tokens, tags = self._check_training_pairs(x_train, y_train, "training data")
+        validate = x_validate is not None or y_validate is not None
+        if validate:
+            val_tokens, val_tags = self._check_training_pairs(x_validate, y_validate, "validation data")
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
         source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
@@ -197,8 +206,7 @@ class BLSTMCRFModel(PredictionMixin):
         train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
         callbacks = list(callbacks or [])
         validation = None
-        if x_validate is not None or y_validate is not None:
-            val_tokens, val_tags = self._check_pairs(x_validate, y_validate, "validation data")
+        if validate:
             val_internal = self._to_scheme(val_tags, detect_scheme(val_tags), self.tag_scheme, "validation data")
             validation = self._dataset(self._encode(val_tokens), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
@@ -266,7 +274,6 @@ class BLSTMCRFModel(PredictionMixin):
         Gold tags may be in any scheme; they are read leniently like the training data. A gold
         entity type the model does not know raises :class:`InputError`.
         """
-        self._require_fitted()
         self._require_fitted()
         tokens, gold = self._check_pairs(x, y, "evaluation data")
         gold_bio = self._to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")

@@ -154,6 +154,11 @@ def test_fit_input_errors_and_unfitted_model():
         model.fit([], [])
     with pytest.raises(InputError, match="sentence 1 is empty"):
         model.fit([["a"], []], [["O"], []])
+    with pytest.raises(InputError, match="validation data: sentence 0 is empty"):
+        model.fit([["a"]], [["O"]], x_validate=[[]], y_validate=[[]])
+    with pytest.raises(InputError, match="validation data: tags are required"):
+        model.fit([["a"]], [["O"]], x_validate=[["a"]])
+    assert not model.is_fitted  # nothing was built from the rejected calls
     with pytest.raises(TagSchemeError):
         BLSTMCRFModel(tag_scheme="IOB1")
     with pytest.raises(TypeError, match="Embedding"):
