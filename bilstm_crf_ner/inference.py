@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from .batching import pad_batch, sorted_batches
 from .decoding import viterbi_decode
@@ -57,20 +58,23 @@ class Decoded:
 EMPTY = Decoded(np.zeros(0, dtype=np.int64), np.zeros(0), [], [])
 
 
-def decode_in_batches(id_sequences: Sequence[np.ndarray], decode_batch, batch_size: int,
+def decode_in_batches(id_sequences: Sequence[np.ndarray], decode_batches, batch_size: int,
                       max_tokens: int = MAX_BATCH_TOKENS) -> list[Decoded]:
-    """Decode every sequence; ``decode_batch(ids [B, T(, C)] int32, lengths [B]) -> [Decoded]``.
+    """Decode every sequence, batched by length (little padding).
 
-    Sequences are batched by length (little padding); empty sequences decode to :data:`EMPTY`.
+    ``decode_batches(ids_list, lengths_list) -> [[Decoded, ...], ...]`` decodes all padded
+    batches (``ids [B, T(, C)] int32``, ``lengths [B]``) at once, so a backend may overlap them;
+    empty sequences decode to :data:`EMPTY`.
     """
     lengths = np.array([len(s) for s in id_sequences], dtype=np.int64)
     results = [EMPTY] * len(id_sequences)
     nonempty = np.flatnonzero(lengths > 0)
-    for batch in sorted_batches(lengths[nonempty], batch_size, max_tokens):
-        index = nonempty[batch]
-        decoded = decode_batch(pad_batch([id_sequences[i] for i in index]), lengths[index])
-        for row, i in enumerate(index):
-            results[i] = decoded[row]
+    plan = [nonempty[batch] for batch in sorted_batches(lengths[nonempty], batch_size, max_tokens)]
+    decoded = decode_batches([pad_batch([id_sequences[i] for i in index]) for index in plan],
+                             [lengths[index] for index in plan])
+    for index, rows in zip(plan, decoded):
+        for i, row in zip(index, rows):
+            results[i] = row
     return results
 
 
@@ -125,17 +129,29 @@ class PredictionMixin:
 
     A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
     ``encode_tokens(tokens)``, ``_require_ready()`` and
-    ``_decode_batch(ids, lengths, scores, nbest) -> [Decoded]``.
+    ``_decode_batch(ids, lengths, scores, nbest) -> [Decoded]``; it may override
+    ``_decode_batches`` to run several batches at once.
     """
 
-    def _decode(self, x, batch_size, scores=False, nbest=0):
+    def _decode_batches(self, batches, lengths, scores, nbest, progress):
+        bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
+        out = []
+        for ids, length in zip(batches, lengths):
+            out.append(self._decode_batch(ids, length, scores, nbest))
+            bar.update()
+        bar.close()
+        return out
+
+    def _decode(self, x, batch_size, scores=False, nbest=0, progress=False):
         self._require_ready()
         items = normalize_inputs(x, self.tokenize)
         ids = [self.encode_tokens(tokens) for tokens, _, _ in items]
-        decoded = decode_in_batches(ids, lambda b, lengths: self._decode_batch(b, lengths, scores, nbest), batch_size)
+        decoded = decode_in_batches(
+            ids, lambda batches, lengths: self._decode_batches(batches, lengths, scores, nbest, progress), batch_size)
         return items, decoded
 
-    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None, return_scores: bool = False):
+    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None, return_scores: bool = False,
+                progress: bool = False):
         """Tags for each sentence of ``x``.
 
         Each item of ``x`` is a token list, or a raw string which is split like the training
@@ -146,33 +162,33 @@ class PredictionMixin:
 
         With ``return_scores=True`` returns ``(tags, scores)``: ``scores[i][t]`` is the CRF
         marginal probability (forward-backward) of the tag chosen at token ``t``, in the
-        model's own scheme.
+        model's own scheme. ``progress=True`` shows a progress bar over batches.
         """
-        _, decoded = self._decode(x, batch_size, scores=return_scores)
+        _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
         target = normalize_scheme(tag_scheme or self.data_scheme)
         tags = [ids_to_tags(d.path, self.tags, self.tag_scheme, target) for d in decoded]
         if return_scores:
             return tags, [d.token_scores.tolist() for d in decoded]
         return tags
 
-    def predict_entities(self, x, batch_size: int = 64):
+    def predict_entities(self, x, batch_size: int = 64, progress: bool = False):
         """Entities of each item of ``x`` (strings or token lists), each with a confidence.
 
         For a string, ``Entity.start``/``end`` are character offsets into it and ``text`` is the
         exact substring; for a token list they are token indices and ``text`` joins the tokens.
         ``Entity.confidence`` is the probability of exactly this entity (type and boundaries).
         """
-        items, decoded = self._decode(x, batch_size, scores=True)
+        items, decoded = self._decode(x, batch_size, scores=True, progress=progress)
         return [extract_entities(tokens, [self.tags[i] for i in d.path], self.tag_scheme, self.joiner, text, offsets,
                                  d.entity_scores) for (tokens, text, offsets), d in zip(items, decoded)]
 
-    def predict_nbest(self, x, n: int = 3, batch_size: int = 64, tag_scheme: str | None = None):
+    def predict_nbest(self, x, n: int = 3, batch_size: int = 64, tag_scheme: str | None = None, progress: bool = False):
         """The ``n`` best tag paths of each sentence as ``[(tags, probability), ...]``, best first.
 
         Probabilities are normalized over all valid paths, so they sum to at most 1.
         """
         if int(n) < 1:
             raise InputError("n must be at least 1")
-        _, decoded = self._decode(x, batch_size, nbest=int(n))
+        _, decoded = self._decode(x, batch_size, nbest=int(n), progress=progress)
         target = normalize_scheme(tag_scheme or self.data_scheme)
         return [[(ids_to_tags(path, self.tags, self.tag_scheme, target), prob) for path, prob in d.nbest] for d in decoded]

@@ -43,12 +43,20 @@ def test_f32_tags_equal_keras_on_every_token_of_real_variable_length_batches(exp
     sample = msra[2][:400]  # real MSRA test sentences, 1 to 100+ characters, batched by length
     expected = model.predict(sample)
     assert tagger.predict(sample, batch_size=16) == expected
-    assert tagger.predict(sample, batch_size=64) == expected
+    assert tagger.predict(sample, batch_size=64, progress=True) == expected
     assert [tagger.predict([s])[0] for s in sample[:30]] == expected[:30]  # alone == in a padded batch
     texts = ["".join(s) for s in msra[2][400:450]] + ["  今天新发布的 小米手机太棒了。", "", " "]
     spans = lambda result: [[(e.type, e.start, e.end, e.text) for e in s] for s in result]  # noqa: E731
     assert spans(tagger.predict_entities(texts)) == spans(model.predict_entities(texts))
     assert tagger.predict(sample[:50], tag_scheme="BIOES") == model.predict(sample[:50], tag_scheme="BIOES")
+
+
+def test_openvino_throughput_mode_gives_the_same_tags(exported, msra):
+    model, path = exported
+    tagger = Tagger.load(path, backend="openvino", precision="f32", throughput_mode=True)
+    sample = msra[2][:300]
+    assert tagger.backend.throughput
+    assert tagger.predict(sample, batch_size=8, progress=True) == model.predict(sample)  # ~38 batches in flight
 
 
 def test_bf16_agreement_is_measured(exported, msra):

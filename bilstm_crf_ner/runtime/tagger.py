@@ -15,9 +15,11 @@ several threads at once.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from ..decoding import constrain
 from ..errors import ModelLoadError
@@ -51,7 +53,8 @@ class Tagger(PredictionMixin):
             self._scores = constrain(crf["transitions"], crf["start"], crf["end"], masks)
 
     @classmethod
-    def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None):
+    def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None,
+             throughput_mode: bool = False):
         """Load an exported folder.
 
         Args:
@@ -59,6 +62,9 @@ class Tagger(PredictionMixin):
                 fastest for this model (recorded in the metadata).
             precision: ``"f32"`` or ``"bf16"`` (OpenVINO only); default: the recorded one (f32).
             num_threads: inference threads (default: all cores).
+            throughput_mode: OpenVINO only: compile for throughput and keep all batches of a call
+                in flight on an ``AsyncInferQueue``. Helps on many-core machines; on 2 cores the
+                default latency mode was faster (measured on the MSRA model).
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -83,7 +89,7 @@ class Tagger(PredictionMixin):
         if backend == "onnxruntime":
             runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
         else:
-            runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads)
+            runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads, throughput_mode)
         return cls(metadata, TokenEncoder(*vocabs), runner)
 
     # PredictionMixin hooks (predict, predict_entities, predict_nbest)
@@ -102,6 +108,23 @@ class Tagger(PredictionMixin):
 
     def _decode_batch(self, ids, lengths, scores, nbest):
         return decode_emissions(self.emissions(ids), lengths, self._scores, self.tags, self.tag_scheme, scores, nbest)
+
+    def _decode_batches(self, batches, lengths, scores, nbest, progress):
+        run_many = getattr(self.backend, "run_many", None)
+        if not getattr(self.backend, "throughput", False) or run_many is None or len(batches) < 2:
+            return super()._decode_batches(batches, lengths, scores, nbest, progress)
+        # Throughput mode: all batches in flight on OpenVINO's async queue, then numpy decoding.
+        bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
+        lock = threading.Lock()
+
+        def done():
+            with lock:
+                bar.update()
+
+        emissions = run_many([np.ascontiguousarray(b, dtype=np.int32) for b in batches], done)
+        bar.close()
+        return [decode_emissions(e, n, self._scores, self.tags, self.tag_scheme, scores, nbest)
+                for e, n in zip(emissions, lengths)]
 
     def __repr__(self):
         return f"Tagger(backend={self.backend.name!r}, precision={self.backend.precision!r}, tags={len(self.tags)})"
