@@ -19,7 +19,7 @@ from pathlib import Path
 
 import keras
 
-from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, read_conll
+from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, TrainingTimeBudget, read_conll
 from bilstm_crf_ner.corpus import msra_files
 
 
@@ -33,6 +33,7 @@ def main(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--bigram-dim", type=int, default=64, help="character-bigram features (0: characters only)")
     parser.add_argument("--lstm-units", type=int, default=256)
+    parser.add_argument("--budget-minutes", type=float, default=None, help="stop training before this many minutes")
     parser.add_argument("--output", default="models/msra", help="folder to save the trained model in")
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
@@ -61,8 +62,9 @@ def main(argv=None):
         best = Path(tmp) / "best.weights.h5"
         checkpoint = keras.callbacks.ModelCheckpoint(best, monitor="val_f1", mode="max", save_best_only=True,
                                                      save_weights_only=True)
+        callbacks = [checkpoint] + ([TrainingTimeBudget(args.budget_minutes * 60)] if args.budget_minutes else [])
         model.fit(x[:-dev], y[:-dev], x_validate=x[-dev:], y_validate=y[-dev:], epochs=args.epochs,
-                  batch_size=args.batch_size, callbacks=[checkpoint], verbose=0 if args.quiet else 2)
+                  batch_size=args.batch_size, callbacks=callbacks, verbose=0 if args.quiet else 2)
         model.network.load_weights(best)
     report = model.evaluate(test_x, test_y)
     print(report)
