@@ -56,6 +56,11 @@ def _swap_in(tmp: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
+def write_json(path: Path, data) -> None:
+    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable)."""
+    Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+
+
 def read_json(path: Path, kind: str):
     """Parse the JSON file that marks a ``kind`` folder; raise :class:`ModelLoadError` if absent or corrupt."""
     path = Path(path)

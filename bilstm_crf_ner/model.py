@@ -99,15 +99,12 @@ class BLSTMCRFModel(PredictionMixin):
             raise NotFittedError("this model is not fitted yet: call fit() or BLSTMCRFModel.load() first")
 
     # ------------------------------------------------------------------ input checking
-    def _sequences(self, x, name: str = "x"):
-        return normalize_inputs(x, self.embedding.tokenize, name)
-
     def _check_pairs(self, x, y, name: str):
         if y is None:
             raise InputError(f"{name}: tags are required")
         if len(x) != len(y):
             raise InputError(f"{name}: {len(x)} sentences but {len(y)} tag sequences")
-        items = self._sequences(x, name)
+        items = normalize_inputs(x, self.embedding.tokenize, name)
         for i, ((tokens, _, _), tags) in enumerate(zip(items, y)):
             if isinstance(tags, str) or len(tokens) != len(tags):
                 raise InputError(f"{name}: sentence {i} has {len(tokens)} tokens but {len(tags) if not isinstance(tags, str) else 'a string of'} tags")
@@ -166,8 +163,8 @@ class BLSTMCRFModel(PredictionMixin):
         channels = self.embedding.encode(["\x00"]).shape[1:]
         return tf.TensorSpec([None, None, *channels], tf.int32, name="token_ids")
 
-    def _encode(self, tokens):
-        return [self.embedding.encode(t) for t in tokens]
+    def _encode(self, sentences):
+        return [self.encode_tokens(tokens) for tokens in sentences]
 
     def _dataset(self, ids, tag_ids, batch_size, shuffle, rng):
         lengths = np.array([len(s) for s in ids])

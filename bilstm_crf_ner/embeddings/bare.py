@@ -18,6 +18,7 @@ import tensorflow as tf
 
 from ..errors import NotFittedError
 from ..features import TokenEncoder, bigrams
+from ..fileio import read_json, write_json
 from ..vocab import Vocabulary
 from .base import Embedding, register
 
@@ -102,10 +103,6 @@ class BareEmbedding(Embedding):
         return "char" if self._token_unit == "auto" else self._token_unit
 
     @property
-    def is_fitted(self):
-        return self.encoder is not None
-
-    @property
     def vocab(self) -> Vocabulary | None:
         return None if self.encoder is None else self.encoder.vocab
 
@@ -150,8 +147,9 @@ class BareEmbedding(Embedding):
 
     def save_assets(self, folder):
         for name, tokens in self.asset_files().items():
-            self._write_json(folder / name, tokens)
+            write_json(folder / name, tokens)
 
     def load_assets(self, folder):
-        bigram_vocab = Vocabulary(self._read_json(folder / BIGRAM_VOCAB_FILE)) if self.bigram_dim else None
-        self.encoder = TokenEncoder(Vocabulary(self._read_json(folder / VOCAB_FILE)), bigram_vocab)
+        kind = "a model folder with vocabularies"
+        bigram_vocab = Vocabulary(read_json(folder / BIGRAM_VOCAB_FILE, kind)) if self.bigram_dim else None
+        self.encoder = TokenEncoder(Vocabulary(read_json(folder / VOCAB_FILE, kind)), bigram_vocab)

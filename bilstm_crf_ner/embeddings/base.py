@@ -7,7 +7,6 @@ that turns ids into vectors. The tagger only sees padded id matrices (0 = paddin
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Sequence
 
@@ -41,10 +40,6 @@ class Embedding:
 
     #: ``"char"`` or ``"word"``: how raw strings are split and entity text is joined.
     token_unit = "char"
-
-    @property
-    def is_fitted(self) -> bool:
-        raise NotImplementedError
 
     def build_vocab(self, sentences: Sequence[Sequence[str]]) -> None:
         raise NotImplementedError
@@ -81,13 +76,3 @@ class Embedding:
 
     def load_assets(self, folder: Path) -> None:
         """Read what :meth:`save_assets` wrote."""
-
-    @staticmethod
-    def _write_json(path: Path, data) -> None:
-        path.write_text(json.dumps(data, ensure_ascii=False, indent=0), encoding="utf-8")
-
-    @staticmethod
-    def _read_json(path: Path):
-        if not path.is_file():
-            raise ModelLoadError(f"missing file {path}")
-        return json.loads(path.read_text(encoding="utf-8"))

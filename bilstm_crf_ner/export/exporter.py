@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelSaveError
-from ..fileio import atomic_folder
+from ..fileio import atomic_folder, write_json
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE, OVMS_FOLDER,
@@ -84,10 +84,10 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
     """
     model._require_fitted()
     path = Path(path)
-    if path.exists() and (not path.is_dir() or any(path.iterdir())) and not overwrite:
-        raise ModelSaveError(f"{path} exists and is not empty; pass overwrite=True to replace it")
     if path.exists() and not path.is_dir():
         raise ModelSaveError(f"{path} is a file, not a folder")
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise ModelSaveError(f"{path} exists and is not empty; pass overwrite=True to replace it")
     embedding = model.embedding
     encoder = getattr(embedding, "encoder", None)
     if encoder is None:
@@ -127,6 +127,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             logger.info("export: 16x128 batch: %s", speeds)
 
         crf = model.network.crf
+        # The CRF carries constraint masks exactly when the model is constrained.
         allowed = None if crf is None or crf.allowed is None else dict(zip(("transitions", "start", "end"), (m.tolist() for m in crf.allowed)))
         metadata = {
             "format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
@@ -135,7 +136,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
                 "transitions": crf.transitions.numpy().tolist(), "start": crf.start_scores.numpy().tolist(),
                 "end": crf.end_scores.numpy().tolist(),
             },
-            "allowed": allowed if model.constrained else None,
+            "allowed": allowed,
             "tokenizer": {"type": "vocabulary", "token_unit": embedding.token_unit, "joiner": embedding.joiner,
                           "vocab_files": {name: len(tokens) for name, tokens in embedding.asset_files().items()}},
             "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
@@ -146,7 +147,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         }
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
         for name, tokens in embedding.asset_files().items():
-            (tmp / name).write_text(json.dumps(tokens, ensure_ascii=False), encoding="utf-8")
+            write_json(tmp / name, tokens)
         ovms = tmp / OVMS_FOLDER / ovms_name / "1"
         ovms.mkdir(parents=True)
         for name in (IR_XML_FILE, IR_BIN_FILE):
