@@ -14,6 +14,7 @@ __version__ = "0.1.0"
 _EXPORTS = {
     "BLSTMCRFModel": "model",
     "BareEmbedding": "embeddings",
+    "BERTEmbedding": "embeddings",
     "Embedding": "embeddings",
     "EntityF1Callback": "callbacks",
     "TrainingTimeBudget": "callbacks",
@@ -22,6 +23,7 @@ _EXPORTS = {
     "read_conll": "corpus",
     "write_conll": "corpus",
     "BilstmCrfNerError": "errors",
+    "ConfigError": "errors",
     "CorpusFormatError": "errors",
     "InputError": "errors",
     "ModelLoadError": "errors",

@@ -37,3 +37,7 @@ class ModelLoadError(BilstmCrfNerError, OSError):
 
 class ModelSaveError(BilstmCrfNerError, OSError):
     """A model could not be saved to the requested path."""
+
+
+class ConfigError(BilstmCrfNerError, ValueError):
+    """An argument of a model or an embedding is invalid for the checkpoint or data it is used with."""

@@ -19,6 +19,7 @@ from .entities import extract_entities
 from .errors import InputError
 from .marginals import nbest_viterbi, scaled_forward_backward, span_probability
 from .tags import convert_tags, normalize_scheme, spans_from_tags
+from .windows import merge_windows
 
 #: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
 MAX_BATCH_TOKENS = 64 * 512
@@ -58,21 +59,22 @@ class Decoded:
 EMPTY = Decoded(np.zeros(0, dtype=np.int64), np.zeros(0), [], [])
 
 
-def decode_in_batches(id_sequences: Sequence[np.ndarray], decode_batches, batch_size: int,
-                      max_tokens: int = MAX_BATCH_TOKENS) -> list[Decoded]:
-    """Decode every sequence, batched by length (little padding).
+def run_in_batches(id_sequences: Sequence[np.ndarray], lengths: Sequence[int], run_batches, batch_size: int,
+                   max_tokens: int = MAX_BATCH_TOKENS, empty=EMPTY) -> list:
+    """Run every sequence through ``run_batches`` in length-sorted padded batches (little padding).
 
-    ``decode_batches(ids_list, lengths_list) -> [[Decoded, ...], ...]`` decodes all padded
-    batches (``ids [B, T(, C)] int32``, ``lengths [B]``) at once, so a backend may overlap them;
-    empty sequences decode to :data:`EMPTY`.
+    ``lengths[i]`` is the number of tokens of sequence ``i`` (the network's output length; its
+    ids may have more rows, e.g. WordPieces). ``run_batches(ids_list, lengths_list) ->
+    [[result, ...], ...]`` handles all padded batches (``ids [B, S(, C)] int32``, ``lengths
+    [B]``) at once, so a backend may overlap them; sequences of no token give ``empty``.
     """
-    lengths = np.array([len(s) for s in id_sequences], dtype=np.int64)
-    results = [EMPTY] * len(id_sequences)
+    sizes = np.array([len(s) for s in id_sequences], dtype=np.int64)
+    lengths = np.asarray(lengths, dtype=np.int64)
+    results = [empty] * len(id_sequences)
     nonempty = np.flatnonzero(lengths > 0)
-    plan = [nonempty[batch] for batch in sorted_batches(lengths[nonempty], batch_size, max_tokens)]
-    decoded = decode_batches([pad_batch([id_sequences[i] for i in index]) for index in plan],
-                             [lengths[index] for index in plan])
-    for index, rows in zip(plan, decoded):
+    plan = [nonempty[batch] for batch in sorted_batches(sizes[nonempty], batch_size, max_tokens)]
+    outputs = run_batches([pad_batch([id_sequences[i] for i in index]) for index in plan], [lengths[index] for index in plan])
+    for index, rows in zip(plan, outputs):
         for i, row in zip(index, rows):
             results[i] = row
     return results
@@ -128,10 +130,16 @@ class PredictionMixin:
     """``predict`` / ``predict_entities`` / ``predict_nbest``, shared by the Keras model and the runtime.
 
     A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
-    ``encode_tokens(tokens)``, ``_require_ready()`` and
-    ``_decode_batch(ids, lengths, scores, nbest) -> [Decoded]``; it may override
-    ``_decode_batches`` to run several batches at once.
+    ``encode_tokens(tokens)``, ``_require_ready()``, ``_decode_batch(ids, lengths, scores,
+    nbest) -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
+    override ``_decode_batches`` to run several batches at once, and ``windows(tokens)`` when
+    its encoder has a length limit. A text cut into several windows is scored window by
+    window, the scores merged (:func:`bilstm_crf_ner.windows.merge_windows`) and decoded in one
+    Viterbi pass over the whole text.
     """
+
+    def windows(self, tokens):
+        return [(0, len(tokens))]
 
     def _decode_batches(self, batches, lengths, scores, nbest, progress):
         bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
@@ -142,12 +150,31 @@ class PredictionMixin:
         bar.close()
         return out
 
+    def _emissions_batches(self, batches, lengths):
+        return [[row[:n] for row, n in zip(self._emissions_batch(ids), length)] for ids, length in zip(batches, lengths)]
+
     def _decode(self, x, batch_size, scores=False, nbest=0, progress=False):
         self._require_ready()
         items = normalize_inputs(x, self.tokenize)
-        ids = [self.encode_tokens(tokens) for tokens, _, _ in items]
-        decoded = decode_in_batches(
-            ids, lambda batches, lengths: self._decode_batches(batches, lengths, scores, nbest, progress), batch_size)
+        windows = [self.windows(tokens) for tokens, _, _ in items]
+        decoded = [EMPTY] * len(items)
+        whole = [i for i, w in enumerate(windows) if len(w) == 1]
+        if whole:
+            results = run_in_batches([self.encode_tokens(items[i][0]) for i in whole], [len(items[i][0]) for i in whole],
+                                     lambda b, n: self._decode_batches(b, n, scores, nbest, progress), batch_size)
+            for i, result in zip(whole, results):
+                decoded[i] = result
+        windowed = [i for i, w in enumerate(windows) if len(w) > 1]
+        if windowed:
+            parts = [(i, start, stop) for i in windowed for start, stop in windows[i]]
+            emissions = run_in_batches([self.encode_tokens(items[i][0][start:stop]) for i, start, stop in parts],
+                                       [stop - start for _, start, stop in parts], self._emissions_batches, batch_size)
+            params, begin = self._crf_scores(), 0
+            for i in windowed:
+                count, length = len(windows[i]), len(items[i][0])
+                merged = merge_windows(windows[i], emissions[begin:begin + count], length)
+                begin += count
+                decoded[i] = decode_emissions(merged[None], [length], params, self.tags, self.tag_scheme, scores, nbest)[0]
         return items, decoded
 
     def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None, return_scores: bool = False,

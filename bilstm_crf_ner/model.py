@@ -31,7 +31,9 @@ from .evaluation import EvaluationReport, entity_report
 from .fileio import atomic_folder, read_json
 from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inputs
 from .network import TaggerNetwork
-from .tags import MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, tag_inventory
+from .tags import (
+    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, parse_tag, tag_inventory,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "bilstm_crf_ner.json"
 WEIGHTS_FILE = "network.weights.h5"
 OPTIMIZER_FILE = "optimizer.npz"
+ENCODER_OPTIMIZER_FILE = "encoder_optimizer.npz"
 
 
 class BLSTMCRFModel(PredictionMixin):
@@ -147,16 +150,30 @@ class BLSTMCRFModel(PredictionMixin):
         self._graph_fns = None
         return network
 
-    def _compile(self):
+    def _make_optimizer(self, learning_rate):
         optimizer = self.optimizer
         if isinstance(optimizer, str):
-            options = {"learning_rate": self.learning_rate}
+            options = {"learning_rate": learning_rate}
             if self.clipnorm:
                 options["clipnorm"] = self.clipnorm
-            optimizer = keras.optimizers.get({"class_name": optimizer, "config": options})
-        elif isinstance(optimizer, dict):
-            optimizer = keras.optimizers.deserialize(optimizer)
-        self.network.compile(optimizer=optimizer)
+            return keras.optimizers.get({"class_name": optimizer, "config": options})
+        if isinstance(optimizer, dict):
+            return keras.optimizers.deserialize(optimizer)
+        if learning_rate != self.learning_rate:  # a second optimizer like the user's, at another rate
+            config = optimizer.get_config() | {"learning_rate": learning_rate}
+            return type(optimizer).from_config(config)
+        return optimizer
+
+    def _compile(self):
+        self.network.compile(optimizer=self._make_optimizer(self.learning_rate))
+        encoder_rate = getattr(self.embedding, "encoder_learning_rate", None)
+        encoder_variables = getattr(self.network.embedding, "encoder_variables", [])
+        self.network.encoder_optimizer = None
+        if encoder_rate is not None and encoder_variables:
+            self.network.encoder_optimizer = self._make_optimizer(encoder_rate)
+            self.network.encoder_optimizer.build(encoder_variables)
+            encoder_paths = {v.path for v in encoder_variables}
+            self.network.optimizer.build([v for v in self.network.trainable_variables if v.path not in encoder_paths])
 
     def input_spec(self):
         """Shape of the network input: ``[batch, time]`` ids, plus a channel axis for id features."""
@@ -198,16 +215,34 @@ class BLSTMCRFModel(PredictionMixin):
         source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
         if self.network is None:
             self._build(tokens, tags, source)
+        tokens, tags = self._split_long(tokens, tags, source)
         internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
         rng = np.random.default_rng(self.seed)
         train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
         callbacks = list(callbacks or [])
         validation = None
         if validate:
-            val_internal = self._to_scheme(val_tags, detect_scheme(val_tags), self.tag_scheme, "validation data")
-            validation = self._dataset(self._encode(val_tokens), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
+            val_source = detect_scheme(val_tags)
+            val_pieces, val_piece_tags = self._split_long(val_tokens, val_tags, val_source)
+            val_internal = self._to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
+            validation = self._dataset(self._encode(val_pieces), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
         return self.network.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+
+    def _split_long(self, tokens, tags, scheme):
+        """Cut sentences longer than the embedding's window into chunks, preferably between entities.
+
+        A chunk that still starts inside an entity is repaired when converted to the model's
+        scheme (its first tag becomes a begin tag)."""
+        out_tokens, out_tags = [], []
+        for sentence, sentence_tags in zip(tokens, tags):
+            cut_ok = [parse_tag(t, scheme)[0] in ("O", "B", "S") for t in sentence_tags] + [True]
+            for start, stop in self.embedding.windows(sentence, cut_ok):
+                out_tokens.append(sentence[start:stop])
+                out_tags.append(sentence_tags[start:stop])
+        if len(out_tokens) > len(tokens):
+            logger.info("split %d long sentences into %d chunks that fit the encoder", len(tokens), len(out_tokens))
+        return out_tokens, out_tags
 
     def _tag_ids(self, tag_sequences, name):
         index = {t: i for i, t in enumerate(self.tags)}
@@ -254,16 +289,25 @@ class BLSTMCRFModel(PredictionMixin):
     def joiner(self) -> str:
         return self.embedding.joiner
 
+    def windows(self, tokens):
+        return self.embedding.windows(tokens)
+
     def _require_ready(self):
         self._require_fitted()
 
+    def _emissions_batch(self, ids):
+        return self._graph_functions()[0](tf.constant(ids)).numpy()
+
+    def _crf_scores(self):
+        return self.crf_params()
+
     def _decode_batch(self, ids, lengths, scores, nbest):
-        emissions_fn, decode_fn = self._graph_functions()
+        decode_fn = self._graph_functions()[1]
         if not scores and not nbest:  # plain prediction: Viterbi in-graph
             paths = decode_fn(tf.constant(ids)).numpy()
             return [Decoded(path[:n]) for path, n in zip(paths, lengths)]
-        emissions = emissions_fn(tf.constant(ids)).numpy()
-        return decode_emissions(emissions, lengths, self.crf_params(), self.tags, self.tag_scheme, scores, nbest)
+        return decode_emissions(self._emissions_batch(ids), lengths, self.crf_params(), self.tags, self.tag_scheme,
+                                scores, nbest)
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4) -> EvaluationReport:
         """Entity-level precision, recall and F1 (seqeval), overall and per type.
@@ -306,9 +350,11 @@ class BLSTMCRFModel(PredictionMixin):
             (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
             self.embedding.save_assets(tmp)
             self.network.save_weights(tmp / WEIGHTS_FILE)
-            optimizer = self.network.optimizer
-            if include_optimizer and optimizer is not None and optimizer.built:
-                np.savez(tmp / OPTIMIZER_FILE, *[np.asarray(v) for v in optimizer.variables])
+            if include_optimizer:
+                for name, optimizer in ((OPTIMIZER_FILE, self.network.optimizer),
+                                        (ENCODER_OPTIMIZER_FILE, self.network.encoder_optimizer)):
+                    if optimizer is not None and optimizer.built:
+                        np.savez(tmp / name, *[np.asarray(v) for v in optimizer.variables])
         return path
 
     def export(self, path, overwrite: bool = False, **options) -> Path:
@@ -345,12 +391,15 @@ class BLSTMCRFModel(PredictionMixin):
             raise ModelLoadError(f"{path / WEIGHTS_FILE} does not match the model described by {CONFIG_FILE}: {exc}") from None
         model._compile()
         if (path / OPTIMIZER_FILE).is_file():
-            model._restore_optimizer(path / OPTIMIZER_FILE)
+            if not model.network.optimizer.built:
+                model.network.optimizer.build(model.network.trainable_variables)
+            model._restore_optimizer(model.network.optimizer, path / OPTIMIZER_FILE)
+        if (path / ENCODER_OPTIMIZER_FILE).is_file() and model.network.encoder_optimizer is not None:
+            model._restore_optimizer(model.network.encoder_optimizer, path / ENCODER_OPTIMIZER_FILE)
         return model
 
-    def _restore_optimizer(self, file):
-        optimizer = self.network.optimizer
-        optimizer.build(self.network.trainable_variables)
+    @staticmethod
+    def _restore_optimizer(optimizer, file):
         with np.load(file) as saved:
             values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
         if [tuple(v.shape) for v in optimizer.variables] != [v.shape for v in values]:

@@ -20,19 +20,15 @@ from .layers import CRF, LengthAwareBiLSTM
 HEADS = ("crf", "softmax")
 
 
-def sequence_lengths(token_ids):
-    """Lengths of right-padded ids ``[B, T]`` or ``[B, T, C]`` (channel 0 holds the token ids)."""
-    if token_ids.shape.rank == 3:
-        token_ids = token_ids[..., 0]
-    return tf.reduce_sum(tf.cast(tf.not_equal(token_ids, 0), tf.int32), axis=1)
-
-
 class TaggerNetwork(keras.Model):
     """Emission network plus CRF scores. Build it with :meth:`BLSTMCRFModel.fit`, not directly."""
 
     def __init__(self, embedding_layer, num_tags, lstm_units=128, lstm_layers=1, dropout=0.2,
                  recurrent_dropout=0.0, constraints=None, head="crf", **kwargs):
         super().__init__(**kwargs)
+        #: Optional second optimizer for the embedding's ``encoder_variables`` (e.g. a pretrained
+        #: BERT fine-tuned at a smaller learning rate); set by BLSTMCRFModel before training.
+        self.encoder_optimizer = None
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}")
         self.head = head
@@ -44,8 +40,12 @@ class TaggerNetwork(keras.Model):
         constraints = constraints or (None, None, None)
         self.crf = CRF(num_tags, *constraints, name="crf") if head == "crf" else None
 
+    def sequence_lengths(self, token_ids):
+        """Tokens per row of padded ids (the embedding layer knows its id layout)."""
+        return self.embedding.sequence_lengths(token_ids)
+
     def call(self, token_ids, training=False):
-        lengths = sequence_lengths(token_ids)
+        lengths = self.sequence_lengths(token_ids)
         x = self.input_dropout(self.embedding(token_ids, training=training), training=training)
         for rnn in self.rnns:
             x = rnn(x, lengths, training=training)
@@ -53,7 +53,7 @@ class TaggerNetwork(keras.Model):
         return self.crf(emissions) if self.crf is not None else emissions
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        lengths = sequence_lengths(x)
+        lengths = self.sequence_lengths(x)
         if self.crf is not None:
             per_sentence = -self.crf.log_likelihood(y_pred, y, lengths)
         else:
@@ -67,10 +67,29 @@ class TaggerNetwork(keras.Model):
             loss = loss + tf.add_n([tf.cast(l, loss.dtype) for l in self.losses])
         return loss
 
+    def train_step(self, data):
+        if self.encoder_optimizer is None:
+            return super().train_step(data)
+        # Keras's TensorFlow train_step, with the encoder's variables updated by their own optimizer.
+        x, y = data
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+            self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+        encoder_paths = {v.path for v in self.embedding.encoder_variables}
+        variables = self.trainable_variables
+        gradients = tape.gradient(loss, variables)
+        head = [(g, v) for g, v in zip(gradients, variables) if v.path not in encoder_paths]
+        encoder = [(g, v) for g, v in zip(gradients, variables) if v.path in encoder_paths]
+        self.optimizer.apply_gradients(head)
+        if encoder:
+            self.encoder_optimizer.apply_gradients(encoder)
+        return self.compute_metrics(x, y, y_pred)
+
     def decode(self, token_ids, constrained=True):
         """Best tag ids ``[B, T]`` (values beyond each length are meaningless)."""
         emissions = self(token_ids, training=False)
         if self.crf is None:
             return tf.argmax(emissions, axis=-1, output_type=tf.int32)
-        tags, _ = self.crf.decode(emissions, sequence_lengths(token_ids), constrained=constrained)
+        tags, _ = self.crf.decode(emissions, self.sequence_lengths(token_ids), constrained=constrained)
         return tags

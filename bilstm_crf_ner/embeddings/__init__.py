@@ -2,5 +2,6 @@
 
 from .bare import BareEmbedding
 from .base import Embedding, embedding_from_config
+from .bert import BERTEmbedding
 
-__all__ = ["BareEmbedding", "Embedding", "embedding_from_config"]
+__all__ = ["BareEmbedding", "BERTEmbedding", "Embedding", "embedding_from_config"]

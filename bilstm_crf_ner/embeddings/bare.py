@@ -45,6 +45,13 @@ class FeatureEmbedding(keras.layers.Layer):
             self.bigrams.build((None, None))
         self.built = True
 
+    @staticmethod
+    def sequence_lengths(ids):
+        """Number of tokens per row of right-padded ids ``[B, T]`` or ``[B, T, C]``."""
+        if ids.shape.rank == 3:
+            ids = ids[..., 0]
+        return tf.reduce_sum(tf.cast(tf.not_equal(ids, 0), tf.int32), axis=1)
+
     def call(self, ids, training=False):
         if training and self.token_dropout > 0:
             # Replace real ids by the unknown id (1) at random, so <unk> is trained in context

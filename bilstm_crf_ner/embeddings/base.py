@@ -1,8 +1,9 @@
 """The contract between an embedding and the tagger.
 
 An embedding owns everything about the input side of a model: how raw text is split into
-tokens, the vocabulary built in ``fit``, how tokens become integer ids, and the Keras layer
-that turns ids into vectors. The tagger only sees padded id matrices (0 = padding).
+tokens, the vocabulary built in ``fit``, how tokens become integer ids, the Keras layer that
+turns ids into one vector per token, and, for encoders with a length limit, how long texts are
+cut into windows. The tagger only sees padded id matrices (0 = padding).
 """
 
 from __future__ import annotations
@@ -45,11 +46,21 @@ class Embedding:
         raise NotImplementedError
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        """Ids ``[len(tokens)]`` (int32, never 0) of one sentence."""
+        """Ids ``[S, ...]`` (int32) of one sentence; channel 0 is 0 only at padding.
+
+        ``S`` is ``len(tokens)`` for lookup embeddings; subword encoders may use more rows.
+        """
         raise NotImplementedError
 
+    def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
+        """Token ranges to encode separately (see :mod:`bilstm_crf_ner.windows`); one range
+        unless the encoder has a length limit."""
+        return [(0, len(tokens))]
+
     def build_layer(self):
-        """A Keras layer mapping ids ``[B, T]`` to vectors ``[B, T, D]``."""
+        """A Keras layer mapping padded ids ``[B, S, ...]`` to vectors ``[B, T, D]`` (``T`` the
+        longest sentence in tokens), with a ``sequence_lengths(ids)`` method giving each row's
+        number of tokens."""
         raise NotImplementedError
 
     def tokenize(self, text: str):

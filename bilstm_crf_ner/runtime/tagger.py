@@ -106,6 +106,11 @@ class Tagger(PredictionMixin):
         """Raw emission scores ``[B, T, K]`` of padded ids ``[B, T(, C)]`` from the backend."""
         return self.backend(np.ascontiguousarray(ids, dtype=np.int32))
 
+    _emissions_batch = emissions
+
+    def _crf_scores(self):
+        return self._scores
+
     def _decode_batch(self, ids, lengths, scores, nbest):
         return decode_emissions(self.emissions(ids), lengths, self._scores, self.tags, self.tag_scheme, scores, nbest)
 

@@ -1,0 +1,122 @@
+"""WordPiece input for BERT, aligned to the user's tokens (no TensorFlow).
+
+Each user token becomes one or more WordPiece ids; its label lives on its first piece and the
+others are ignored by the tagger. The encoded sentence is ``[CLS] pieces... [SEP]`` as an
+int32 array ``[S, 2]``: channel 0 holds the piece ids (0 = padding), channel 1 holds, in its
+first ``len(tokens)`` rows, the position of each token's first piece (never 0, since
+``[CLS]`` sits there). The network gathers the encoder's states at those positions, so the
+tagger sees exactly one vector per user token.
+
+Character tokens (Chinese) always get exactly one piece: the character itself if the
+vocabulary has it, else its lower-case, accent-stripped or NFKC (full-width -> half-width)
+form, else ``[UNK]``. Word tokens go through BERT's basic tokenizer and greedy WordPiece
+(Hugging Face ``tokenizers``); a word that normalizes to nothing (e.g. a zero-width space)
+becomes ``[UNK]``, so offsets never shift.
+
+>>> aligner = WordPieceAligner(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "new", "york", "##er", "北", "京", "a"])
+>>> aligner.encode(["北", "京", "Ａ"], unit="char").tolist()
+[[2, 1], [7, 2], [8, 3], [9, 0], [3, 0]]
+>>> aligner.encode(["New", "Yorker"], unit="word")[:, 0].tolist()
+[2, 4, 5, 6, 3]
+>>> aligner.piece_counts(["New", "Yorker"], unit="word")
+[1, 2]
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelLoadError
+
+SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+
+
+def read_vocab(path) -> list[str]:
+    """The tokens of a BERT ``vocab.txt`` (one per line, id = line number)."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            tokens = [line.rstrip("\r\n") for line in handle]
+    except OSError as exc:
+        raise ModelLoadError(f"cannot read the BERT vocabulary {path}: {exc}") from None
+    while tokens and tokens[-1] == "":
+        tokens.pop()
+    return tokens
+
+
+def _strip_accents(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFD", text) if unicodedata.category(c) != "Mn")
+
+
+class WordPieceAligner:
+    """Encodes token lists for a BERT vocabulary; see the module docstring.
+
+    Args:
+        vocab: the vocabulary tokens in id order (must contain ``[PAD]`` at id 0, ``[UNK]``,
+            ``[CLS]`` and ``[SEP]``).
+        lowercase: lower-case (and strip accents from) words, as uncased and Chinese BERTs expect.
+        max_pieces_per_token: a single token with more pieces keeps only its first ones (its
+            label sits on the first piece, so no tag is lost).
+    """
+
+    def __init__(self, vocab: Sequence[str], lowercase: bool = True, max_pieces_per_token: int = 16):
+        self.vocab = list(vocab)
+        self.index = {token: i for i, token in enumerate(self.vocab)}
+        missing = [t for t in SPECIAL_TOKENS if t not in self.index]
+        if missing:
+            raise ModelLoadError(f"the BERT vocabulary lacks {', '.join(missing)}")
+        if self.index["[PAD]"] != 0:
+            raise ModelLoadError("the BERT vocabulary must have [PAD] at id 0")
+        self.lowercase = bool(lowercase)
+        self.max_pieces_per_token = int(max_pieces_per_token)
+        self.unk, self.cls, self.sep = self.index["[UNK]"], self.index["[CLS]"], self.index["[SEP]"]
+        self._char_id = lru_cache(maxsize=65536)(self._lookup_char)
+        self._word_ids = lru_cache(maxsize=65536)(self._lookup_word)
+        self._wordpiece = None
+
+    def _lookup_char(self, char: str) -> int:
+        candidates = [char]
+        if self.lowercase:
+            candidates += [char.lower(), _strip_accents(char.lower())]
+        nfkc = unicodedata.normalize("NFKC", char)
+        candidates += [nfkc, nfkc.lower(), _strip_accents(nfkc.lower())]
+        for candidate in candidates:
+            if candidate in self.index:
+                return self.index[candidate]
+        pieces = self._lookup_word(char)  # e.g. a ligature that WordPiece splits: keep its first piece
+        return pieces[0]
+
+    def _tokenizer(self):
+        if self._wordpiece is None:
+            from tokenizers import BertWordPieceTokenizer
+
+            self._wordpiece = BertWordPieceTokenizer(self.index, lowercase=self.lowercase, strip_accents=self.lowercase,
+                                                     clean_text=True, handle_chinese_chars=True)
+        return self._wordpiece
+
+    def _lookup_word(self, word: str) -> tuple[int, ...]:
+        ids = self._tokenizer().encode([word], is_pretokenized=True, add_special_tokens=False).ids
+        return tuple(ids[: self.max_pieces_per_token]) or (self.unk,)
+
+    def pieces(self, tokens: Sequence[str], unit: str) -> list[tuple[int, ...]]:
+        """The piece ids of each token."""
+        if unit == "char":
+            return [(self._char_id(t),) if len(t) == 1 else self._word_ids(t) for t in tokens]
+        return [self._word_ids(t) for t in tokens]
+
+    def piece_counts(self, tokens: Sequence[str], unit: str) -> list[int]:
+        return [len(p) for p in self.pieces(tokens, unit)]
+
+    def encode(self, tokens: Sequence[str], unit: str) -> np.ndarray:
+        """``[S, 2]`` int32: ``[CLS] pieces [SEP]`` ids and first-piece positions (module docstring)."""
+        pieces = self.pieces(tokens, unit)
+        flat = [self.cls] + [i for p in pieces for i in p] + [self.sep]
+        out = np.zeros((len(flat), 2), dtype=np.int32)
+        out[:, 0] = flat
+        if pieces:
+            starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]) + 1
+            out[: len(pieces), 1] = starts
+        return out
