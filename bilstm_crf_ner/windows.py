@@ -46,14 +46,14 @@ def plan_windows(piece_counts: Sequence[int], max_pieces: int, overlap: int, cut
             windows.append((start, n))
             return windows
         if cut_ok is not None:
-            allowed = [t for t in range(stop, start + 1, -1) if cut_ok[t]]
+            allowed = [t for t in range(stop, start, -1) if cut_ok[t]]
             stop = allowed[0] if allowed else stop
         windows.append((start, stop))
-        # Next window starts so that about `overlap` pieces are shared, but always moves forward.
-        target = ends[stop - 1] - overlap
-        next_start = int(np.searchsorted(ends, target, side="right"))
-        next_start = min(max(next_start, start + 1), stop)
-        start = next_start
+        # The next window shares about `overlap` pieces, starts after this one and reaches past its end.
+        shared_from = int(np.searchsorted(ends, ends[stop - 1] - overlap, side="right"))
+        need = ends[stop] - max_pieces  # pieces before the next start, for token `stop` to fit
+        reaches_past = 0 if need <= 0 else int(np.searchsorted(ends, need, side="left")) + 1
+        start = min(max(shared_from, reaches_past, start + 1), stop)
 
 
 def merge_windows(windows: Sequence[tuple[int, int]], window_scores: Sequence[np.ndarray], length: int) -> np.ndarray:

@@ -10,7 +10,7 @@ the output is ``[B, T, hidden * concat_layers]`` with ``T`` the longest sentence
 >>> layer = BertTokenFeatures(dict(vocabulary_size=20, num_layers=2, num_heads=2, hidden_dim=8,
 ...                                intermediate_dim=16, max_sequence_length=16), concat_layers=2)
 >>> import numpy as np
->>> ids = np.array([[[2, 1], [7, 2], [8, 3], [3, 0]]], dtype="int32")   # [CLS] two tokens [SEP]
+>>> ids = np.array([[[2, 1], [7, 2], [8, 0], [3, 0]]], dtype="int32")  # [CLS] two tokens [SEP]
 >>> tuple(layer(ids).shape), int(layer.sequence_lengths(ids)[0])
 ((1, 2, 16), 2)
 """
