@@ -53,7 +53,8 @@ class BLSTMCRFModel(PredictionMixin):
             ``"BIO"``. Training data in any scheme is converted to it; predictions come back in
             the scheme of the training data unless ``predict(..., tag_scheme=...)`` asks otherwise.
         lstm_units: units per direction of each BiLSTM layer.
-        lstm_layers: number of stacked BiLSTM layers.
+        lstm_layers: number of stacked BiLSTM layers; 0 puts the CRF straight on the embedding
+            (e.g. BERT-CRF).
         dropout: dropout rate on the embeddings and on the BiLSTM outputs.
         recurrent_dropout: dropout on the LSTM recurrent state.
         optimizer: a Keras optimizer name or instance (default Adam).
@@ -74,8 +75,8 @@ class BLSTMCRFModel(PredictionMixin):
         self.tag_scheme = normalize_scheme(tag_scheme)
         if self.tag_scheme not in MODEL_SCHEMES:
             raise TagSchemeError(f"a model's tag_scheme must be one of {MODEL_SCHEMES}; other schemes are accepted as data")
-        if lstm_layers < 1 or lstm_units < 1:
-            raise ValueError("lstm_layers and lstm_units must be positive")
+        if lstm_layers < 0 or lstm_units < 1:
+            raise ValueError("lstm_layers must be non-negative and lstm_units positive")
         self.lstm_units, self.lstm_layers = int(lstm_units), int(lstm_layers)
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.optimizer, self.learning_rate, self.clipnorm = optimizer, float(learning_rate), clipnorm

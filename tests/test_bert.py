@@ -246,27 +246,35 @@ def test_concatenated_layers_widen_the_features(tiny):
 
 
 @pytest.fixture(scope="module")
-def tiny_chinese_model(tiny, msra):
-    """A BERT-BiLSTM-CRF on the tiny random Chinese BERT (Google format), fine-tuned on MSRA."""
-    _, _, _, google = tiny
-    model = BLSTMCRFModel(BERTEmbedding(str(google), sequence_length=48, trainable=True), lstm_units=64,
+def fresh_bert(chinese_vocab, tmp_path_factory):
+    """A tiny Chinese BERT initialised like BERT before pretraining (std 0.02), in both formats."""
+    config = tiny_config(len(chinese_vocab))
+    weights = random_weights(config, seed=1, scale=0.02)
+    root = tmp_path_factory.mktemp("fresh_bert")
+    return {"hf": write_hf_checkpoint(root / "hf", chinese_vocab, config, weights),
+            "google": write_google_checkpoint(root / "google", chinese_vocab, config, weights)}
+
+
+def _train_on_msra(checkpoint, msra):
+    model = BLSTMCRFModel(BERTEmbedding(str(checkpoint), sequence_length=48, trainable=True), lstm_units=64,
                           learning_rate=5e-3, seed=7)
     history = model.fit(msra[0][:2000], msra[1][:2000], epochs=4, batch_size=32, verbose=0)
     return model, history
 
 
+@pytest.fixture(scope="module")
+def tiny_chinese_model(fresh_bert, msra):
+    """A BERT-BiLSTM-CRF on the tiny Chinese BERT (Google format), fine-tuned on an MSRA slice."""
+    return _train_on_msra(fresh_bert["google"], msra)
+
+
 @pytest.mark.parametrize("fmt", ["google", "hf"])
-def test_tiny_chinese_bert_learns_msra_from_both_formats(tiny, tiny_chinese_model, msra, fmt):
-    if fmt == "google":
-        model, history = tiny_chinese_model
-    else:
-        model = BLSTMCRFModel(BERTEmbedding(str(tiny[2]), sequence_length=48, trainable=True), lstm_units=64,
-                              learning_rate=5e-3, seed=7)
-        history = model.fit(msra[0][:2000], msra[1][:2000], epochs=4, batch_size=32, verbose=0)
+def test_tiny_chinese_bert_learns_msra_from_both_formats(fresh_bert, tiny_chinese_model, msra, fmt):
+    model, history = tiny_chinese_model if fmt == "google" else _train_on_msra(fresh_bert["hf"], msra)
     losses = history.history["loss"]
     assert losses[-1] < losses[0] / 2
     report = model.evaluate(msra[2][:400], msra[3][:400])
-    assert report.f1 > 0.2, str(report)
+    assert report.f1 > 0.15, str(report)  # all-O scores 0; measured 0.35 (HF copy) on this budget
     for tags in model.predict(msra[2][:100]):
         assert is_valid(tags, "BIO")
 
@@ -284,9 +292,9 @@ def test_long_texts_are_windowed_and_padding_never_leaks(tiny_chinese_model, msr
     assert model.predict(sentences, batch_size=30) == [model.predict([s])[0] for s in sentences]
 
 
-def test_saved_bert_model_is_self_contained(tiny, tiny_chinese_model, msra, tmp_path):
+def test_saved_bert_model_is_self_contained(fresh_bert, tiny_chinese_model, msra, tmp_path):
     model, _ = tiny_chinese_model
-    _, _, _, google = tiny
+    google = fresh_bert["google"]
     model.save(tmp_path / "model")
     moved = tmp_path / "checkpoint_elsewhere"
     shutil.move(str(google), moved)
