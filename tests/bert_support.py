@@ -7,12 +7,15 @@ sharing no code with keras-hub) against which the Keras encoder's hidden states 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 from scipy.special import erf
 
-CHINESE_VOCAB = Path(__file__).resolve().parents[2] / "shared" / "data" / "bert-base-chinese" / "vocab.txt"
+#: The bert-base-chinese vocabulary (shared data); ``BERT_CHINESE_VOCAB`` points elsewhere.
+CHINESE_VOCAB = Path(os.environ.get("BERT_CHINESE_VOCAB", Path(__file__).resolve().parents[2] / "shared" / "data"
+                                    / "bert-base-chinese" / "vocab.txt"))
 
 
 def tiny_config(vocab_size, hidden=32, layers=2, heads=4, intermediate=64, positions=64, act="gelu"):
