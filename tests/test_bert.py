@@ -381,3 +381,54 @@ def test_fine_tuned_minilm_beats_random_embeddings_on_english_ner():
             assert model.embedding.token_unit == "word"
     assert scores["minilm"] > 0.9, scores  # measured 0.98 vs 0.73 (entity names unseen in training)
     assert scores["minilm"] > scores["random"] + 0.15, scores
+
+
+# ---------------------------------------------------------------------------------- export
+def _spans(result):
+    return [[(e.type, e.start, e.end, e.text) for e in entities] for entities in result]
+
+
+@pytest.mark.parametrize("backend", ["onnxruntime", "openvino"])
+def test_exported_chinese_bert_model_tags_like_keras(tiny_chinese_model, msra, tmp_path_factory, backend):
+    import subprocess
+    import sys
+
+    from bilstm_crf_ner.runtime import Tagger
+
+    model, _ = tiny_chinese_model
+    path = tmp_path_factory.getbasetemp() / "bert_ir"
+    if not path.exists():
+        model.export(path)
+    meta = json.loads((path / "metadata.json").read_text())
+    assert meta["tokenizer"]["type"] == "wordpiece" and (path / "bert_vocab.txt").is_file()
+    assert max(meta["parity"].values()) < 1e-3
+    tagger = Tagger.load(path, backend=backend, precision="f32")
+    sample = msra[2][:300]  # real sentences of 1 to 100+ characters: many are cut into windows of 46
+    assert tagger.predict(sample, batch_size=16) == model.predict(sample)
+    texts = ["".join(s) for s in msra[2][300:330]] + ["".join("".join(s) for s in msra[2][:8]), "", "  中 国  "]
+    assert _spans(tagger.predict_entities(texts)) == _spans(model.predict_entities(texts))
+    code = ("import sys; from bilstm_crf_ner.runtime import Tagger; "
+            f"print(Tagger.load({str(path)!r}, backend={backend!r}).predict(['今天新发布的小米手机太棒了。' * 9])[0][:3]); "
+            "print('tensorflow' in sys.modules or 'keras' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+
+
+def test_exported_english_word_model_tags_like_keras(tmp_path):
+    from english_ner import english_ner
+
+    from bilstm_crf_ner.runtime import Tagger
+
+    vocab = read_vocab(os.path.join(minilm_folder(), "vocab.txt"))
+    config = tiny_config(len(vocab))
+    checkpoint = write_hf_checkpoint(tmp_path / "english_bert", vocab, config, random_weights(config, scale=0.02))
+    train_x, train_y, test_x, _ = english_ner()
+    model = BLSTMCRFModel(BERTEmbedding(str(checkpoint), sequence_length=16), lstm_units=16, seed=0)
+    model.fit(train_x, train_y, epochs=1, batch_size=32, verbose=0)
+    model.export(tmp_path / "ir", measure=False)
+    texts = [" ".join(s) for s in test_x[:40]] + ["  Yesterday I met Angela Merkel in   Vienna and Zürich . " * 3]
+    for backend in ("onnxruntime", "openvino"):
+        tagger = Tagger.load(tmp_path / "ir", backend=backend)
+        assert tagger.predict(test_x[:100]) == model.predict(test_x[:100])
+        assert _spans(tagger.predict_entities(texts)) == _spans(model.predict_entities(texts))
+    assert len(model.predict([texts[-1]])[0]) == len(texts[-1].split())

@@ -20,8 +20,14 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+def exact_gelu(x):
+    """GELU with erf (Hugging Face's "gelu"), written with ``erf``: TensorFlow's own exact GELU
+    uses ``erfc``, which has no ONNX operator."""
+    return 0.5 * x * (1.0 + keras.ops.erf(x * 0.7071067811865476))
+
+
 _ACTIVATIONS = {
-    "gelu": lambda x: keras.activations.gelu(x, approximate=False),  # Hugging Face "gelu" is the exact erf form
+    "gelu": exact_gelu,
     "gelu_new": lambda x: keras.activations.gelu(x, approximate=True),
     "gelu_pytorch_tanh": lambda x: keras.activations.gelu(x, approximate=True),
     "gelu_fast": lambda x: keras.activations.gelu(x, approximate=True),

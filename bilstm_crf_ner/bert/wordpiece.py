@@ -30,7 +30,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ModelLoadError
+from ..errors import InputError, ModelLoadError
+from ..windows import plan_windows
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
 
@@ -120,3 +121,32 @@ class WordPieceAligner:
             starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]) + 1
             out[: len(pieces), 1] = starts
         return out
+
+
+class WordPieceEncoder:
+    """A sentence encoder for a BERT of limited length: ids of one window, and the windows of a text.
+
+    Shared by :class:`~bilstm_crf_ner.BERTEmbedding` and the exported runtime, so both cut
+    texts and encode them identically.
+
+    Args:
+        aligner: the vocabulary's :class:`WordPieceAligner`.
+        unit: ``"char"`` or ``"word"``, how tokens map to pieces.
+        sequence_length: pieces per window, ``[CLS]`` and ``[SEP]`` included.
+        window_overlap: pieces shared by consecutive windows.
+    """
+
+    def __init__(self, aligner: WordPieceAligner, unit: str, sequence_length: int, window_overlap: int):
+        self.aligner, self.unit = aligner, unit
+        self.sequence_length, self.window_overlap = int(sequence_length), int(window_overlap)
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        ids = self.aligner.encode(tokens, self.unit)
+        if len(ids) > self.sequence_length:
+            raise InputError(f"{len(tokens)} tokens make {len(ids)} pieces, more than sequence_length "
+                             f"{self.sequence_length}; split the text with windows() first")
+        return ids
+
+    def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
+        counts = self.aligner.piece_counts(tokens, self.unit)
+        return plan_windows(counts, self.sequence_length - 2, self.window_overlap, cut_ok)

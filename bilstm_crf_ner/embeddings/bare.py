@@ -48,7 +48,7 @@ class FeatureEmbedding(keras.layers.Layer):
     @staticmethod
     def sequence_lengths(ids):
         """Number of tokens per row of right-padded ids ``[B, T]`` or ``[B, T, C]``."""
-        if ids.shape.rank == 3:
+        if len(ids.shape) == 3:
             ids = ids[..., 0]
         return tf.reduce_sum(tf.cast(tf.not_equal(ids, 0), tf.int32), axis=1)
 
@@ -143,6 +143,14 @@ class BareEmbedding(Embedding):
         return dict(embedding_dim=self.embedding_dim, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                     token_unit=self._token_unit, bigram_dim=self.bigram_dim, bigram_min_count=self.bigram_min_count,
                     token_dropout=self.token_dropout)
+
+    def sample_tokens(self, rng, length):
+        tokens = self._require_vocab().vocab.tokens
+        return [tokens[i] for i in rng.integers(2, max(len(tokens), 3), size=length)] if len(tokens) > 2 else ["x"] * length
+
+    def runtime_tokenizer(self):
+        return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner,
+                "vocab_files": {name: len(tokens) for name, tokens in self.asset_files().items()}}
 
     def asset_files(self) -> dict:
         """Vocabularies as ``{file name: token list}`` (saved with the model and the export)."""

@@ -63,6 +63,15 @@ class Embedding:
         number of tokens."""
         raise NotImplementedError
 
+    def sample_tokens(self, rng: np.random.Generator, length: int) -> list[str]:
+        """``length`` random tokens the embedding knows (inputs for export checks and timing)."""
+        raise NotImplementedError
+
+    def runtime_tokenizer(self) -> dict:
+        """How the exported runtime rebuilds :meth:`encode` and :meth:`windows` (metadata; the
+        files it names are those :meth:`save_assets` writes)."""
+        raise NotImplementedError
+
     def tokenize(self, text: str):
         """Split a raw string into ``(tokens, offsets)``."""
         return TOKENIZERS[self.token_unit](text)

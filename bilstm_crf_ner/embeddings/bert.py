@@ -21,14 +21,15 @@ from pathlib import Path
 
 from ..bert.checkpoint import read_checkpoint
 from ..bert.hub import resolve_checkpoint
-from ..bert.wordpiece import WordPieceAligner, read_vocab
-from ..errors import ConfigError, InputError, ModelLoadError, NotFittedError
-from ..windows import plan_windows
+from ..bert.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
+from ..errors import ConfigError, ModelLoadError, NotFittedError
 from .base import Embedding, register
 
 logger = logging.getLogger(__name__)
 
 VOCAB_FILE = "bert_vocab.txt"
+#: A single token keeps at most this many pieces (its label sits on the first).
+MAX_PIECES_PER_TOKEN = 16
 #: Share of training tokens mapped to [UNK] above which fit warns (wrong vocabulary or language).
 UNK_WARNING = 0.05
 
@@ -66,6 +67,7 @@ class BERTEmbedding(Embedding):
             raise ConfigError(f"token_unit must be 'auto', 'char' or 'word', not {token_unit!r}")
         self._checkpoint = None
         self.aligner: WordPieceAligner | None = None
+        self._encoder: WordPieceEncoder | None = None
         if checkpoint is not None:
             folder = resolve_checkpoint(checkpoint, cache_dir=cache_dir)
             self._checkpoint = read_checkpoint(folder)
@@ -112,7 +114,8 @@ class BERTEmbedding(Embedding):
         size = self.architecture["backbone"]["vocabulary_size"]
         if len(vocab) > size:
             raise ModelLoadError(f"the BERT vocabulary has {len(vocab)} tokens but the encoder's embedding matrix has {size} rows")
-        self.aligner = WordPieceAligner(vocab, self.architecture["lowercase"], min(16, self.sequence_length - 2))
+        self.aligner = WordPieceAligner(vocab, self.architecture["lowercase"], min(MAX_PIECES_PER_TOKEN, self.sequence_length - 2))
+        self._encoder = None
 
     def _require_aligner(self):
         if self.aligner is None:
@@ -133,16 +136,33 @@ class BERTEmbedding(Embedding):
             logger.warning("%.1f%% of the training tokens are unknown to the BERT vocabulary of %s: is it the right "
                            "checkpoint for this language?", 100 * unknown / total, self.source)
 
+    @property
+    def encoder(self) -> WordPieceEncoder:
+        """The TensorFlow-free sentence encoder (the exported runtime rebuilds the same one)."""
+        if self._encoder is None or self._encoder.unit != self.token_unit:  # the unit is settled in fit
+            self._encoder = WordPieceEncoder(self._require_aligner(), self.token_unit, self.sequence_length,
+                                             self.window_overlap)
+        return self._encoder
+
     def encode(self, tokens):
-        ids = self._require_aligner().encode(tokens, self.token_unit)
-        if len(ids) > self.sequence_length:
-            raise InputError(f"{len(tokens)} tokens make {len(ids)} pieces, more than sequence_length "
-                             f"{self.sequence_length}; split the text with windows() first")
-        return ids
+        return self.encoder.encode(tokens)
 
     def windows(self, tokens, cut_ok=None):
-        counts = self._require_aligner().piece_counts(tokens, self.token_unit)
-        return plan_windows(counts, self.sequence_length - 2, self.window_overlap, cut_ok)
+        return self.encoder.windows(tokens, cut_ok)
+
+    def sample_tokens(self, rng, length):
+        vocab = self._require_aligner().vocab
+        if self.token_unit == "char":
+            pool = [t for t in vocab if len(t) == 1]
+        else:
+            pool = [t for t in vocab if t.isalpha()]  # whole words: no "##" continuations, no [SPECIAL] tokens
+        return [pool[i] for i in rng.integers(0, len(pool), size=length)]
+
+    def runtime_tokenizer(self):
+        return {"type": "wordpiece", "token_unit": self.token_unit, "joiner": self.joiner, "vocab_file": VOCAB_FILE,
+                "vocab_size": len(self._require_aligner().vocab), "lowercase": self.architecture["lowercase"],
+                "sequence_length": self.sequence_length, "window_overlap": self.window_overlap,
+                "max_pieces_per_token": self.aligner.max_pieces_per_token}
 
     # ------------------------------------------------------------------ the Keras layer
     def build_layer(self):

@@ -7,7 +7,7 @@ Folder layout::
       model.xml, model.bin       OpenVINO IR of the same graph
       metadata.json              tags, schemes, CRF scores and constraints, tokenizer settings,
                                  versions, parity errors, measured speeds, default backend
-      vocab.json                 the token vocabulary
+      vocab.json / bert_vocab.txt the vocabulary (and bigram_vocab.json) the runtime tokenizes with
       ovms/<name>/1/model.xml    the IR again (hard links) in the layout OpenVINO Model Server loads
 
 Every exported graph is run on a padded batch of very different lengths and compared with the
@@ -28,12 +28,13 @@ import numpy as np
 
 from .. import __version__
 from ..errors import ModelSaveError
-from ..fileio import atomic_folder, write_json
+from ..fileio import atomic_folder
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE, OVMS_FOLDER,
 )
-from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino, parity_batch
+from ..batching import pad_batch
+from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +64,18 @@ def _median_ms(run, ids, repeats):
     return float(np.median(times))
 
 
+def sample_batch(model, rng: np.random.Generator, batch: int = 6, time: int = 23, full: bool = False) -> np.ndarray:
+    """Padded ids of ``batch`` random sentences of 1 to ``time`` tokens (all ``time`` if ``full``),
+    each cut to the embedding's first window."""
+    lengths = np.full(batch, time) if full else np.linspace(1, time, batch).astype(int)
+    sentences = []
+    for length in lengths:
+        tokens = model.embedding.sample_tokens(rng, int(length))
+        start, stop = model.embedding.windows(tokens)[0]
+        sentences.append(model.encode_tokens(tokens[start:stop]))
+    return pad_batch(sentences)
+
+
 def _link_or_copy(source: Path, target: Path):
     try:
         os.link(source, target)
@@ -89,9 +102,10 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
     if path.exists() and any(path.iterdir()) and not overwrite:
         raise ModelSaveError(f"{path} exists and is not empty; pass overwrite=True to replace it")
     embedding = model.embedding
-    encoder = getattr(embedding, "encoder", None)
-    if encoder is None:
-        raise ExportError(f"exporting models with {type(embedding).__name__} is not supported yet")
+    try:
+        tokenizer = embedding.runtime_tokenizer()
+    except NotImplementedError:
+        raise ExportError(f"exporting models with {type(embedding).__name__} is not supported") from None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         writable = os.access(path.parent, os.W_OK)
@@ -107,10 +121,10 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
 
         logger.info("export: checking exported graphs against Keras")
-        ids = parity_batch(encoder.vocab_sizes, np.random.default_rng(0))
+        ids = sample_batch(model, np.random.default_rng(0))
         reference = model.network(ids, training=False).numpy()
-        lengths = (ids.reshape(ids.shape[:2] + (-1,))[..., 0] != 0).sum(axis=1)
-        valid = np.arange(ids.shape[1])[None, :] < lengths[:, None]
+        lengths = model.network.sequence_lengths(ids).numpy()
+        valid = np.arange(reference.shape[1])[None, :] < lengths[:, None]
         backends = {"onnxruntime": ONNXRuntimeBackend(tmp / ONNX_FILE), "openvino": OpenVINOBackend(tmp / IR_XML_FILE, "f32")}
         parity = {}
         for name, backend in backends.items():
@@ -121,7 +135,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
 
         speeds, default_backend = {}, "openvino"
         if measure:
-            bench = parity_batch(encoder.vocab_sizes, np.random.default_rng(1), batch=16, time=128, full=True)
+            bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
             speeds = {f"{name}_f32_ms": _median_ms(backend, bench, 10) for name, backend in backends.items()}
             default_backend = min(backends, key=lambda name: speeds[f"{name}_f32_ms"])
             logger.info("export: 16x128 batch: %s", speeds)
@@ -137,8 +151,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
                 "end": crf.end_scores.numpy().tolist(),
             },
             "allowed": allowed,
-            "tokenizer": {"type": "vocabulary", "token_unit": embedding.token_unit, "joiner": embedding.joiner,
-                          "vocab_files": {name: len(tokens) for name, tokens in embedding.asset_files().items()}},
+            "tokenizer": tokenizer,
             "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
             "parity": parity, "speed_16x128": speeds,
             "default_backend": default_backend, "default_precision": "f32",
@@ -146,8 +159,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             "versions": _versions(),
         }
         (tmp / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
-        for name, tokens in embedding.asset_files().items():
-            write_json(tmp / name, tokens)
+        embedding.save_assets(tmp)
         ovms = tmp / OVMS_FOLDER / ovms_name / "1"
         ovms.mkdir(parents=True)
         for name in (IR_XML_FILE, IR_BIN_FILE):

@@ -1,7 +1,9 @@
 """Keras network -> ONNX -> OpenVINO IR, with a numerical check of every exported graph.
 
-The exported graph maps padded token ids ``token_ids [batch, time]`` (int32, 0 = padding,
-both dimensions dynamic) to CRF emission scores ``emissions [batch, time, tags]``. Decoding
+The exported graph maps padded ids ``token_ids [batch, time(, channels)]`` (int32, 0 =
+padding, batch and time dynamic; channels as the embedding encodes them, e.g. token and bigram
+ids, or WordPiece ids and first-piece positions for BERT) to CRF emission scores
+``emissions [batch, tokens, tags]``. Decoding
 (constrained Viterbi) happens outside the graph in numpy, from the CRF scores stored in the
 metadata, exactly as :mod:`bilstm_crf_ner.decoding` defines it.
 
@@ -16,7 +18,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import numpy as np
 
 from ..errors import BilstmCrfNerError
 
@@ -63,17 +64,3 @@ def onnx_to_openvino(onnx_path: Path, xml_path: Path, compress_to_fp16: bool = F
         ov.save_model(model, str(xml_path), compress_to_fp16=compress_to_fp16)
     except Exception as exc:
         raise ExportError(f"OpenVINO conversion failed: {exc}") from exc
-
-
-def parity_batch(vocab_sizes, rng: np.random.Generator, batch: int = 6, time: int = 23, full: bool = False) -> np.ndarray:
-    """Random ids ``[batch, time(, channels)]`` with lengths from 1 to ``time``, right-padded with 0.
-
-    One channel per vocabulary size (tokens, then features such as bigrams); ``full`` fills
-    every row to ``time``.
-    """
-    lengths = np.full(batch, time) if full else np.linspace(1, time, batch).astype(int)
-    ids = np.zeros((batch, time, len(vocab_sizes)), dtype=np.int32)
-    for row, length in enumerate(lengths):
-        for channel, size in enumerate(vocab_sizes):
-            ids[row, :length, channel] = rng.integers(1, max(size, 2), size=length)
-    return ids[..., 0] if len(vocab_sizes) == 1 else ids

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from ..bert.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
 from ..decoding import constrain
 from ..errors import ModelLoadError
 from ..features import TokenEncoder
@@ -32,10 +33,28 @@ from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBacken
 from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE
 
 
+def _sentence_encoder(path: Path, tokenizer: dict):
+    """The encoder the model trained with, rebuilt from the export's tokenizer metadata."""
+    if tokenizer.get("type") == "wordpiece":
+        vocab = read_vocab(path / tokenizer["vocab_file"])
+        if len(vocab) != tokenizer["vocab_size"]:
+            raise ModelLoadError(f"{path / tokenizer['vocab_file']} has {len(vocab)} tokens but the model was "
+                                 f"exported with {tokenizer['vocab_size']}")
+        aligner = WordPieceAligner(vocab, tokenizer["lowercase"], tokenizer["max_pieces_per_token"])
+        return WordPieceEncoder(aligner, tokenizer["token_unit"], tokenizer["sequence_length"], tokenizer["window_overlap"])
+    vocabs = []
+    for name, size in tokenizer["vocab_files"].items():
+        tokens = json.loads((path / name).read_text(encoding="utf-8"))
+        if len(tokens) != size:
+            raise ModelLoadError(f"{path / name} has {len(tokens)} tokens but the model was exported with {size}")
+        vocabs.append(Vocabulary(tokens))
+    return TokenEncoder(*vocabs)
+
+
 class Tagger(PredictionMixin):
     """An exported tagger. Build it with :meth:`Tagger.load`."""
 
-    def __init__(self, metadata: dict, encoder: TokenEncoder, backend):
+    def __init__(self, metadata: dict, encoder: TokenEncoder | WordPieceEncoder, backend):
         self.metadata = metadata
         self.tags = metadata["tags"]
         self.tag_scheme = metadata["tag_scheme"]
@@ -75,22 +94,18 @@ class Tagger(PredictionMixin):
         precision = precision or metadata.get("default_precision", "f32")
         if backend not in BACKENDS:
             raise BackendError(f"backend must be one of {BACKENDS}, not {backend!r}")
-        vocab_files = metadata["tokenizer"]["vocab_files"]
+        tokenizer = metadata["tokenizer"]
+        files = [tokenizer["vocab_file"]] if tokenizer.get("type") == "wordpiece" else list(tokenizer["vocab_files"])
         needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
-        missing = [name for name in needed + list(vocab_files) if not (path / name).is_file()]
+        missing = [name for name in needed + files if not (path / name).is_file()]
         if missing:
             raise ModelLoadError(f"{path} is incomplete: missing {', '.join(missing)}")
-        vocabs = []
-        for name, size in vocab_files.items():
-            tokens = json.loads((path / name).read_text(encoding="utf-8"))
-            if len(tokens) != size:
-                raise ModelLoadError(f"{path / name} has {len(tokens)} tokens but the model was exported with {size}")
-            vocabs.append(Vocabulary(tokens))
+        encoder = _sentence_encoder(path, tokenizer)
         if backend == "onnxruntime":
             runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
         else:
             runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads, throughput_mode)
-        return cls(metadata, TokenEncoder(*vocabs), runner)
+        return cls(metadata, encoder, runner)
 
     # PredictionMixin hooks (predict, predict_entities, predict_nbest)
     def tokenize(self, text: str):
@@ -98,6 +113,10 @@ class Tagger(PredictionMixin):
 
     def encode_tokens(self, tokens):
         return self.encoder.encode(tokens)
+
+    def windows(self, tokens):
+        windows = getattr(self.encoder, "windows", None)  # encoders with a length limit (BERT)
+        return windows(tokens) if windows is not None else [(0, len(tokens))]
 
     def _require_ready(self):
         pass
