@@ -14,7 +14,8 @@ and cut into batches, and the batch order is shuffled again.
 
 from __future__ import annotations
 
-from typing import Sequence
+import itertools
+from typing import Iterable, Sequence
 
 import numpy as np
 
@@ -32,6 +33,26 @@ def bucketed_batches(lengths: Sequence[int], batch_size: int, rng: np.random.Gen
     if rng is not None:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
+
+
+def stream_batches(items: Iterable, length, batch_size: int, rng: np.random.Generator | None, pool_batches: int = 50):
+    """Batches (lists of items) from a stream too large for memory, grouped by ``length(item)``.
+
+    Reads pools of ``batch_size * pool_batches`` items, sorts each pool by length, cuts it into
+    batches and yields them in random order (``rng=None``: in length order). Memory holds one pool.
+    """
+    pool_size = batch_size * pool_batches
+    pool = []
+    for item in itertools.chain(items, [None]):
+        if item is not None:
+            pool.append(item)
+            if len(pool) < pool_size:
+                continue
+        pool.sort(key=length)
+        batches = [pool[i : i + batch_size] for i in range(0, len(pool), batch_size)]
+        for index in (range(len(batches)) if rng is None else rng.permutation(len(batches))):
+            yield batches[index]
+        pool = []
 
 
 def sorted_batches(lengths: Sequence[int], batch_size: int, max_tokens: int | None = None):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import keras
@@ -23,7 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from . import __version__
-from .batching import bucketed_batches, pad_batch
+from .batching import bucketed_batches, pad_batch, stream_batches
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
 from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
@@ -31,8 +32,10 @@ from .evaluation import EvaluationReport, entity_report
 from .fileio import atomic_folder, read_json
 from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inputs
 from .network import TaggerNetwork
+from .streams import PairStream
 from .tags import (
-    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, parse_tag, tag_inventory,
+    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, parse_tag,
+    scheme_of_prefixes, tag_inventory,
 )
 
 logger = logging.getLogger(__name__)
@@ -135,10 +138,11 @@ class BLSTMCRFModel(PredictionMixin):
         return out
 
     # ------------------------------------------------------------------ training
-    def _build(self, tokens, tags, data_scheme):
+    def _build(self, tokens, types, data_scheme):
+        """Build vocabularies (from ``tokens``; ``None`` when already built), tag set and network."""
         self.data_scheme = data_scheme  # predictions come back in the scheme of the first training data
-        self.embedding.build_vocab(tokens)
-        types = entity_types(tags, data_scheme)
+        if tokens is not None:
+            self.embedding.build_vocab(tokens)
         self.tags = tag_inventory(types, self.tag_scheme)
         self.network = self._make_network()
         self._compile()
@@ -196,30 +200,43 @@ class BLSTMCRFModel(PredictionMixin):
         dataset = tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec))
         return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
 
-    def fit(self, x_train, y_train, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
+    def fit(self, x_train, y_train=None, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
             callbacks=None, verbose: int = 1, shuffle: bool = True, data_scheme: str = "auto"):
         """Train on token lists ``x_train`` and tag lists ``y_train``; returns Keras's ``History``.
+
+        Without ``y_train``, ``x_train`` is a stream of ``(tokens, tags)`` pairs for corpora that
+        do not fit in memory: a re-iterable, a function returning a new iterator, or a
+        ``tf.data.Dataset`` of string tensors (:mod:`bilstm_crf_ner.streams`). It is read once
+        to build the vocabularies, then once per epoch, shuffled within pools of sentences.
 
         The first call builds the vocabularies and the network and fixes the scheme predictions
         are returned in; later calls continue training (new tokens map to the unknown id; new
         entity types raise :class:`InputError`; tags may come in another scheme).
-        ``data_scheme`` is the scheme of ``y_train`` (``"auto"`` detects BIO/BIOES/BMES; pass
-        ``"IOB1"`` for IOB1 data). With validation data, ``val_loss`` and the entity-level
-        ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
+        ``data_scheme`` is the scheme of the training tags (``"auto"`` detects BIO/BIOES/BMES;
+        pass ``"IOB1"`` for IOB1 data). With validation data (in memory), ``val_loss`` and the
+        entity-level ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
         """
-        tokens, tags = self._check_training_pairs(x_train, y_train, "training data")
+        stream = None
+        if y_train is None:
+            stream = PairStream(x_train, "training data")
+        else:
+            tokens, tags = self._check_training_pairs(x_train, y_train, "training data")
         validate = x_validate is not None or y_validate is not None
         if validate:
             val_tokens, val_tags = self._check_training_pairs(x_validate, y_validate, "validation data")
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
-        if self.network is None:
-            self._build(tokens, tags, source)
-        tokens, tags = self._split_long(tokens, tags, source)
-        internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
         rng = np.random.default_rng(self.seed)
-        train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
+        if stream is None:
+            source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
+            if self.network is None:
+                self._build(tokens, entity_types(tags, source), source)
+            tokens, tags = self._split_long(tokens, tags, source)
+            internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
+            train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
+        else:
+            source = self._scan_stream(stream, data_scheme)
+            train = self._stream_dataset(stream, source, batch_size, rng if shuffle else None)
         callbacks = list(callbacks or [])
         validation = None
         if validate:
@@ -228,7 +245,50 @@ class BLSTMCRFModel(PredictionMixin):
             val_internal = self._to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
             validation = self._dataset(self._encode(val_pieces), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
-        return self.network.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks, verbose=verbose, shuffle=False)
+        with warnings.catch_warnings():
+            # A stream's length is unknown until read; Keras warns when the first epoch ends it.
+            warnings.filterwarnings("ignore", message="Your input ran out of data")
+            return self.network.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
+                                    verbose=verbose, shuffle=False)
+
+    def _scan_stream(self, stream, data_scheme):
+        """One pass over a stream: builds the model on first use; returns the data's scheme."""
+        prefixes, types = set(), set()
+
+        def sentences():
+            for i, (tokens, tags) in enumerate(stream):
+                for tag in tags:
+                    if tag != "O":
+                        if len(tag) < 3 or tag[1] != "-" or tag[0] not in "BIESM":
+                            raise InputError(f"training data item {i}: malformed tag {tag!r} (expected O or B-TYPE, I-TYPE, ...)")
+                        prefixes.add(tag[:2])
+                        types.add(tag[2:])
+                yield tokens
+
+        if self.network is None:
+            # The scheme is only known after the pass; the vocabulary does not depend on it.
+            self.embedding.build_vocab(sentences())
+            source = scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
+            self._build(None, sorted(types), source)
+            return source
+        for _ in sentences():
+            pass
+        return scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
+
+    def _stream_dataset(self, stream, scheme, batch_size, rng):
+        def encoded():
+            for i, (tokens, tags) in enumerate(stream):
+                name = f"training data item {i}"
+                for chunk, chunk_tags in zip(*self._split_long([tokens], [tags], scheme)):
+                    internal = self._to_scheme([chunk_tags], scheme, self.tag_scheme, name)
+                    yield self.encode_tokens(chunk), self._tag_ids(internal, name)[0]
+
+        def batches():
+            for batch in stream_batches(encoded(), lambda item: len(item[0]), batch_size, rng):
+                yield pad_batch([ids for ids, _ in batch]), pad_batch([tags for _, tags in batch])
+
+        tag_spec = tf.TensorSpec([None, None], tf.int32)
+        return tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec)).prefetch(2)
 
     def _split_long(self, tokens, tags, scheme):
         """Cut sentences longer than the embedding's window into chunks, preferably between entities.

@@ -74,6 +74,11 @@ def detect_scheme(tag_sequences: Iterable[Sequence[str]]) -> str:
         for tag in tags:
             if tag != OUTSIDE:
                 prefixes.add(tag[:2])
+    return scheme_of_prefixes(prefixes)
+
+
+def scheme_of_prefixes(prefixes) -> str:
+    """The scheme :func:`detect_scheme` infers from the set of tag prefixes (``"B-"``, ``"E-"``, ...) seen."""
     if "M-" in prefixes:
         return "BMES"
     if "E-" in prefixes or "S-" in prefixes:

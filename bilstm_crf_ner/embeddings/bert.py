@@ -123,15 +123,17 @@ class BERTEmbedding(Embedding):
         return self.aligner
 
     def build_vocab(self, sentences):
-        """BERT's vocabulary is fixed; this decides the token unit and reports unknown tokens."""
+        """BERT's vocabulary is fixed; one pass decides the token unit and reports unknown tokens."""
         aligner = self._require_aligner()
-        if self._token_unit == "auto":
-            self._token_unit = "char" if all(len(t) == 1 for s in sentences for t in s) else "word"
         total = unknown = 0
+        single_characters = True
         for tokens in sentences:
-            pieces = aligner.pieces(tokens, self.token_unit)
+            single_characters = single_characters and all(len(t) == 1 for t in tokens)
+            pieces = aligner.pieces(tokens, "char")  # one-character tokens looked up as characters, others as words
             total += len(pieces)
             unknown += sum(p == (aligner.unk,) for p in pieces)
+        if self._token_unit == "auto":
+            self._token_unit = "char" if single_characters else "word"
         if total and unknown / total > UNK_WARNING:
             logger.warning("%.1f%% of the training tokens are unknown to the BERT vocabulary of %s: is it the right "
                            "checkpoint for this language?", 100 * unknown / total, self.source)
