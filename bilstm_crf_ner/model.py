@@ -14,6 +14,7 @@ Example (a few seconds on a toy corpus):
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import warnings
@@ -27,7 +28,7 @@ from . import __version__
 from .batching import bucketed_batches, pad_batch, stream_batches
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
-from .errors import InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
+from .errors import ConfigError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
 from .evaluation import EvaluationReport, entity_report
 from .fileio import atomic_folder, read_json
 from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inputs
@@ -44,6 +45,7 @@ FORMAT_VERSION = 1
 CONFIG_FILE = "bilstm_crf_ner.json"
 WEIGHTS_FILE = "network.weights.h5"
 OPTIMIZER_FILE = "optimizer.npz"
+MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
 ENCODER_OPTIMIZER_FILE = "encoder_optimizer.npz"
 
 
@@ -66,12 +68,19 @@ class BLSTMCRFModel(PredictionMixin):
         constrained: forbid invalid tag transitions (e.g. ``O -> I-PER``) in training and decoding.
         head: ``"crf"`` or ``"softmax"`` (an independent per-token classifier, for comparison).
         seed: if given, seeds Keras, TensorFlow and numpy (global) and the batch shuffling in ``fit``.
+        mixed_precision: ``None`` (float32), ``"mixed_bfloat16"`` (CPUs with bf16, TPUs) or
+            ``"mixed_float16"`` (GPUs): the embedding and BiLSTM compute in 16 bits with float32
+            weights; the emission layer and the CRF (loss and decoding) stay in float32.
+        strategy: a ``tf.distribute`` strategy (``MirroredStrategy`` for several GPUs or CPU
+            devices, ``MultiWorkerMirroredStrategy`` for several machines) to build and train
+            under. Building inside ``with strategy.scope():`` works too. Not saved with the model.
     """
 
     def __init__(self, embedding: Embedding | None = None, tag_scheme: str = "BIOES", lstm_units: int = 128,
                  lstm_layers: int = 1, dropout: float = 0.2, recurrent_dropout: float = 0.0,
                  optimizer="adam", learning_rate: float = 2e-3, clipnorm: float | None = 5.0,
-                 constrained: bool = True, head: str = "crf", seed: int | None = None):
+                 constrained: bool = True, head: str = "crf", seed: int | None = None,
+                 mixed_precision: str | None = None, strategy=None):
         self.embedding = embedding if embedding is not None else BareEmbedding()
         if not isinstance(self.embedding, Embedding):
             raise TypeError(f"embedding must be an Embedding such as BareEmbedding(), not {type(embedding).__name__}")
@@ -84,6 +93,9 @@ class BLSTMCRFModel(PredictionMixin):
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
         self.optimizer, self.learning_rate, self.clipnorm = optimizer, float(learning_rate), clipnorm
         self.constrained, self.head, self.seed = bool(constrained), head, seed
+        if mixed_precision not in MIXED_PRECISION:
+            raise ConfigError(f"mixed_precision must be one of {MIXED_PRECISION}, not {mixed_precision!r}")
+        self.mixed_precision, self.strategy = mixed_precision, strategy
         self.tags: list[str] | None = None
         self.data_scheme: str | None = None
         self.network: TaggerNetwork | None = None
@@ -95,7 +107,7 @@ class BLSTMCRFModel(PredictionMixin):
         return dict(tag_scheme=self.tag_scheme, lstm_units=self.lstm_units, lstm_layers=self.lstm_layers,
                     dropout=self.dropout, recurrent_dropout=self.recurrent_dropout, optimizer=optimizer,
                     learning_rate=self.learning_rate, clipnorm=self.clipnorm, constrained=self.constrained,
-                    head=self.head, seed=self.seed)
+                    head=self.head, seed=self.seed, mixed_precision=self.mixed_precision)
 
     @property
     def is_fitted(self) -> bool:
@@ -147,11 +159,19 @@ class BLSTMCRFModel(PredictionMixin):
         self.network = self._make_network()
         self._compile()
 
-    def _make_network(self):
+    def _scope(self):
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
+
+    def _make_network(self, mixed_precision="model"):
+        """A new network for the model's tags (``mixed_precision=None`` forces float32, for export)."""
+        policy = self.mixed_precision if mixed_precision == "model" else mixed_precision
         constraints = allowed_transitions(self.tags, self.tag_scheme) if self.constrained else None
-        network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
-                                self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
-        network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
+        with self._scope():
+            network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
+                                    self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
+            if policy is not None:
+                network.set_compute_policy(policy)
+            network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
         self._graph_fns = None
         return network
 
@@ -170,6 +190,10 @@ class BLSTMCRFModel(PredictionMixin):
         return optimizer
 
     def _compile(self):
+        with self._scope():
+            self._compile_in_scope()
+
+    def _compile_in_scope(self):
         self.network.compile(optimizer=self._make_optimizer(self.learning_rate))
         encoder_rate = getattr(self.embedding, "encoder_learning_rate", None)
         encoder_variables = getattr(self.network.embedding, "encoder_variables", [])
@@ -196,9 +220,28 @@ class BLSTMCRFModel(PredictionMixin):
                 yield pad_batch([ids[i] for i in index]), pad_batch([tag_ids[i] for i in index])
 
         count = len(bucketed_batches(lengths, batch_size, None))
+        if self._multi_worker():
+            return self._graph_dataset(ids, tag_ids, bucketed_batches(lengths, batch_size, rng if shuffle else None), shuffle)
         tag_spec = tf.TensorSpec([None, None], tf.int32)
         dataset = tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec))
         return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
+
+    def _multi_worker(self) -> bool:
+        strategy = self.strategy or (tf.distribute.get_strategy() if tf.distribute.has_strategy() else None)
+        return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+
+    def _graph_dataset(self, ids, tag_ids, batches, shuffle):
+        """The bucketed batches as a pure graph dataset (no Python generator), which
+        ``MultiWorkerMirroredStrategy`` can shard across workers. Batch composition is fixed;
+        the batch order is reshuffled every epoch."""
+        sentences = tf.RaggedTensor.from_row_lengths(np.concatenate(ids), [len(s) for s in ids])
+        tags = tf.RaggedTensor.from_row_lengths(np.concatenate(tag_ids), [len(t) for t in tag_ids])
+        members = tf.ragged.constant([b.tolist() for b in batches], dtype=tf.int64)
+        order = tf.data.Dataset.range(len(batches))
+        if shuffle:
+            order = order.shuffle(len(batches), seed=self.seed, reshuffle_each_iteration=True)
+        return order.map(lambda i: (tf.gather(sentences, members[i]).to_tensor(),
+                                    tf.gather(tags, members[i]).to_tensor())).prefetch(2)
 
     def fit(self, x_train, y_train=None, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
             callbacks=None, verbose: int = 1, shuffle: bool = True, data_scheme: str = "auto"):

@@ -40,6 +40,14 @@ class TaggerNetwork(keras.Model):
         constraints = constraints or (None, None, None)
         self.crf = CRF(num_tags, *constraints, name="crf") if head == "crf" else None
 
+    def set_compute_policy(self, policy):
+        """Compute the embedding and BiLSTM layers under a Keras mixed-precision ``policy`` (variables
+        stay float32); the emission layer and the CRF keep computing in float32."""
+        keep = {id(self.emission), id(self.crf)}
+        for layer in self._flatten_layers(include_self=False, recursive=True):
+            if id(layer) not in keep:
+                layer.dtype_policy = policy
+
     def sequence_lengths(self, token_ids):
         """Tokens per row of padded ids (the embedding layer knows its id layout)."""
         return self.embedding.sequence_lengths(token_ids)
@@ -62,12 +70,45 @@ class TaggerNetwork(keras.Model):
             per_sentence = tf.reduce_sum(token_loss * mask, axis=1)
         if sample_weight is not None:
             per_sentence = per_sentence * tf.cast(sample_weight, per_sentence.dtype)
-        loss = tf.reduce_mean(per_sentence)
+        # Mean over this replica's sentences (0 for an empty share of a small batch), scaled so
+        # that the gradients summed over replicas are those of the global mean, as Keras's losses do.
+        loss = tf.math.divide_no_nan(tf.reduce_sum(per_sentence), tf.cast(tf.size(per_sentence), per_sentence.dtype))
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / replicas
         if self.losses:
             loss = loss + tf.add_n([tf.cast(l, loss.dtype) for l in self.losses])
         return loss
 
+    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
+        # Keras (3.15, TensorFlow trainer) reduces the first distributed batch with MEAN across
+        # replicas only to learn its structure; under MultiWorkerMirroredStrategy that is a
+        # collective over int id tensors whose shapes differ between workers, and it fails
+        # (tensorflow/tensorflow#72388). This worker's first local batch has the same structure.
+        if iterator is not None and self.distribute_strategy is not None:
+            for _, _, it in iterator:
+                data_batch = tf.nest.map_structure(
+                    lambda x: self.distribute_strategy.experimental_local_results(x)[0]
+                    if isinstance(x, tf.distribute.DistributedValues) else x, next(it))
+                break
+            iterator = None
+        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
+
+    def _per_replica_logs(self, logs):
+        # Keras (3.15) reduces each step's logs across workers with reduce(MEAN, axis=0), which
+        # fails on scalars under MultiWorkerMirroredStrategy (tensorflow/tensorflow#72388);
+        # as one-element vectors they reduce to the same scalar.
+        if isinstance(self.distribute_strategy, tf.distribute.MultiWorkerMirroredStrategy):
+            return {name: tf.reshape(value, [1]) for name, value in logs.items()}
+        return logs
+
+    def test_step(self, data):
+        return self._per_replica_logs(super().test_step(data))
+
     def train_step(self, data):
+        return self._per_replica_logs(self._train_step(data))
+
+    def _train_step(self, data):
         if self.encoder_optimizer is None:
             return super().train_step(data)
         # Keras's TensorFlow train_step, with the encoder's variables updated by their own optimizer.
@@ -75,7 +116,8 @@ class TaggerNetwork(keras.Model):
         with tf.GradientTape() as tape:
             y_pred = self(x, training=True)
             loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
-            self._loss_tracker.update_state(loss, sample_weight=tf.shape(x)[0])
+            self._loss_tracker.update_state(loss * tf.distribute.get_strategy().num_replicas_in_sync,
+                                            sample_weight=tf.shape(x)[0])
         encoder_paths = {v.path for v in self.embedding.encoder_variables}
         variables = self.trainable_variables
         gradients = tape.gradient(loss, variables)

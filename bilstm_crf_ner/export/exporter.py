@@ -114,16 +114,22 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
     if not writable:
         raise ModelSaveError(f"cannot write to {path.parent}")
 
+    network = model.network
+    if model.mixed_precision is not None:
+        # Export computes in float32 (the runtime picks its precision at load time): a float32
+        # twin of the network with the same weights.
+        network = model._make_network(mixed_precision=None)
+        network.set_weights(model.network.get_weights())
     with atomic_folder(path) as tmp:
         logger.info("export: converting to ONNX")
-        network_to_onnx(model.network, model.input_spec(), tmp / ONNX_FILE)
+        network_to_onnx(network, model.input_spec(), tmp / ONNX_FILE)
         logger.info("export: converting to OpenVINO IR")
         onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
 
         logger.info("export: checking exported graphs against Keras")
         ids = sample_batch(model, np.random.default_rng(0))
-        reference = model.network(ids, training=False).numpy()
-        lengths = model.network.sequence_lengths(ids).numpy()
+        reference = network(ids, training=False).numpy()
+        lengths = network.sequence_lengths(ids).numpy()
         valid = np.arange(reference.shape[1])[None, :] < lengths[:, None]
         backends = {"onnxruntime": ONNXRuntimeBackend(tmp / ONNX_FILE), "openvino": OpenVINOBackend(tmp / IR_XML_FILE, "f32")}
         parity = {}
@@ -140,7 +146,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             default_backend = min(backends, key=lambda name: speeds[f"{name}_f32_ms"])
             logger.info("export: 16x128 batch: %s", speeds)
 
-        crf = model.network.crf
+        crf = network.crf
         # The CRF carries constraint masks exactly when the model is constrained.
         allowed = None if crf is None or crf.allowed is None else dict(zip(("transitions", "start", "end"), (m.tolist() for m in crf.allowed)))
         metadata = {
