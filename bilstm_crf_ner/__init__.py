@@ -21,6 +21,7 @@ _EXPORTS = {
     "Entity": "entities",
     "EvaluationReport": "evaluation",
     "read_conll": "corpus",
+    "read_word2vec": "vectors",
     "write_conll": "corpus",
     "BilstmCrfNerError": "errors",
     "ConfigError": "errors",

@@ -11,32 +11,55 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 
 import keras
+import numpy as np
 import tensorflow as tf
 
-from ..errors import NotFittedError
+from ..errors import ConfigError, NotFittedError
 from ..features import TokenEncoder, bigrams
 from ..fileio import read_json, write_json
+from ..vectors import read_word2vec
 from ..vocab import Vocabulary
 from .base import Embedding, register
 
+logger = logging.getLogger(__name__)
+
 VOCAB_FILE = "vocab.json"
 BIGRAM_VOCAB_FILE = "bigram_vocab.json"
+
+
+class _StartValues(keras.initializers.Initializer):
+    """Initializes a variable to a given matrix."""
+
+    def __init__(self, values):
+        self.values = values
+
+    def __call__(self, shape, dtype=None):
+        if tuple(shape) != self.values.shape:
+            raise ValueError(f"start values have shape {self.values.shape}, the variable {tuple(shape)}")
+        return keras.ops.convert_to_tensor(self.values, dtype=dtype)
 
 
 @keras.saving.register_keras_serializable(package="bilstm_crf_ner")
 class FeatureEmbedding(keras.layers.Layer):
     """Embeds ids ``[B, T]`` (tokens) or ``[B, T, 2]`` (tokens, bigrams) into ``[B, T, D]``."""
 
-    def __init__(self, vocab_size, embedding_dim, bigram_vocab_size=0, bigram_dim=0, token_dropout=0.0, **kwargs):
+    def __init__(self, vocab_size, embedding_dim, bigram_vocab_size=0, bigram_dim=0, token_dropout=0.0,
+                 initial_vectors=None, **kwargs):
         super().__init__(**kwargs)
+
         self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
         self.bigram_vocab_size, self.bigram_dim = int(bigram_vocab_size), int(bigram_dim)
         self.token_dropout = float(token_dropout)
         self.seed_generator = keras.random.SeedGenerator()
-        self.tokens = keras.layers.Embedding(self.vocab_size, self.embedding_dim, name="tokens")
+        # Pretrained start values [vocab_size, embedding_dim] go in as an initializer (an assign in
+        # build would be lost when Keras first builds the network symbolically); not part of the config.
+        initializer = "uniform" if initial_vectors is None else _StartValues(initial_vectors)
+        self.tokens = keras.layers.Embedding(self.vocab_size, self.embedding_dim, embeddings_initializer=initializer,
+                                             name="tokens")
         self.bigrams = keras.layers.Embedding(self.bigram_vocab_size, self.bigram_dim, name="bigrams") if self.bigram_dim else None
 
     def build(self, input_shape):
@@ -86,10 +109,15 @@ class BareEmbedding(Embedding):
         bigram_min_count: bigrams seen fewer times map to the unknown bigram id.
         token_dropout: in training, replace this share of token (and bigram) ids by the
             unknown id, a regulariser against memorising rare tokens.
+        pretrained_vectors: a word2vec text file (:mod:`bilstm_crf_ner.vectors`) of
+            ``embedding_dim``-sized vectors that start the token table (then fine-tuned).
+        pretrained_extend_vocab: also add the file's tokens that the training data lacks to the
+            vocabulary (within ``max_vocab_size``), so they keep their vectors at prediction time.
     """
 
     def __init__(self, embedding_dim: int = 128, min_count: int = 1, max_vocab_size: int | None = None,
-                 token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1, token_dropout: float = 0.0):
+                 token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1, token_dropout: float = 0.0,
+                 pretrained_vectors=None, pretrained_extend_vocab: bool = True):
         if int(embedding_dim) < 1 or int(bigram_dim) < 0:
             raise ValueError("embedding_dim must be positive and bigram_dim non-negative")
         if token_unit not in ("auto", "char", "word"):
@@ -103,7 +131,10 @@ class BareEmbedding(Embedding):
         if not 0.0 <= float(token_dropout) < 1.0:
             raise ValueError("token_dropout must lie in [0, 1)")
         self.token_dropout = float(token_dropout)
+        self.pretrained_vectors = None if pretrained_vectors is None else str(pretrained_vectors)
+        self.pretrained_extend_vocab = bool(pretrained_extend_vocab)
         self.encoder: TokenEncoder | None = None
+        self._initial_vectors = None
 
     @property
     def token_unit(self):
@@ -122,8 +153,35 @@ class BareEmbedding(Embedding):
         if self._token_unit == "auto":
             self._token_unit = "char" if all(len(t) == 1 for t in counts) else "word"
         vocab = Vocabulary.from_counts(counts, self.min_count, self.max_vocab_size)
+        if self.pretrained_vectors is not None:
+            vocab = self._load_pretrained(vocab, counts)
         bigram_vocab = Vocabulary.from_counts(bigram_counts, self.bigram_min_count) if self.bigram_dim else None
         self.encoder = TokenEncoder(vocab, bigram_vocab)
+
+    def _load_pretrained(self, vocab: Vocabulary, counts: Counter) -> Vocabulary:
+        """Read the vector file; returns the (possibly extended) vocabulary and keeps the start matrix."""
+        keep = None if self.pretrained_extend_vocab else vocab.__contains__
+        tokens, vectors = read_word2vec(self.pretrained_vectors, keep=keep)
+        if vectors.shape[1] != self.embedding_dim:
+            raise ConfigError(f"{self.pretrained_vectors} holds {vectors.shape[1]}-d vectors but embedding_dim is "
+                              f"{self.embedding_dim}")
+        if self.pretrained_extend_vocab:
+            room = None if self.max_vocab_size is None else max(0, self.max_vocab_size - len(vocab))
+            extra = [t for t in tokens if t not in vocab][:room]
+            vocab = Vocabulary(vocab.tokens + extra)
+        rng = np.random.default_rng(0)
+        matrix = rng.uniform(-0.05, 0.05, size=(len(vocab), self.embedding_dim)).astype(np.float32)  # Keras's default
+        rows = {t: i for i, t in enumerate(tokens)}
+        covered = [(vocab.encode([t])[0], rows[t]) for t in vocab.tokens if t in rows]
+        if covered:
+            ids, source = map(list, zip(*covered))
+            matrix[ids] = vectors[source]
+        seen = sum(counts.values())
+        hits = sum(c for t, c in counts.items() if t in rows)
+        logger.info("pretrained vectors cover %.1f%% of the training tokens (%d of %d vocabulary entries)",
+                    100 * hits / max(seen, 1), len(covered), len(vocab))
+        self._initial_vectors = matrix
+        return vocab
 
     def _require_vocab(self):
         if self.encoder is None:
@@ -136,13 +194,15 @@ class BareEmbedding(Embedding):
     def build_layer(self):
         encoder = self._require_vocab()
         bigram_size = len(encoder.bigram_vocab) if encoder.bigram_vocab is not None else 0
+        initial, self._initial_vectors = self._initial_vectors, None  # used by the first network only
         return FeatureEmbedding(len(encoder.vocab), self.embedding_dim, bigram_size, self.bigram_dim, self.token_dropout,
-                                name="token_embedding")
+                                initial_vectors=initial, name="token_embedding")
 
     def get_config(self):
         return dict(embedding_dim=self.embedding_dim, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                     token_unit=self._token_unit, bigram_dim=self.bigram_dim, bigram_min_count=self.bigram_min_count,
-                    token_dropout=self.token_dropout)
+                    token_dropout=self.token_dropout, pretrained_vectors=self.pretrained_vectors,
+                    pretrained_extend_vocab=self.pretrained_extend_vocab)
 
     def sample_tokens(self, rng, length):
         tokens = self._require_vocab().vocab.tokens
