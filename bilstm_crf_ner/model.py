@@ -194,8 +194,14 @@ class BLSTMCRFModel(PredictionMixin):
             self._compile_in_scope()
 
     def _compile_in_scope(self):
-        self.network.compile(optimizer=self._make_optimizer(self.learning_rate))
+        optimizer = self._make_optimizer(self.learning_rate)
         encoder_rate = getattr(self.embedding, "encoder_learning_rate", None)
+        if self.mixed_precision == "mixed_float16":  # float16 gradients underflow without loss scaling
+            if encoder_rate is not None:
+                raise ConfigError("mixed_float16 with a separate encoder_learning_rate is not supported; "
+                                  "use mixed_bfloat16 or one learning rate")
+            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+        self.network.compile(optimizer=optimizer)
         encoder_variables = getattr(self.network.embedding, "encoder_variables", [])
         self.network.encoder_optimizer = None
         if encoder_rate is not None and encoder_variables:
@@ -262,6 +268,9 @@ class BLSTMCRFModel(PredictionMixin):
         stream = None
         if y_train is None:
             stream = PairStream(x_train, "training data")
+            if self._multi_worker():
+                raise InputError("training from a stream is not supported with MultiWorkerMirroredStrategy "
+                                 "(TensorFlow cannot shard a Python iterator across workers): pass x_train and y_train")
         else:
             tokens, tags = self._check_training_pairs(x_train, y_train, "training data")
         validate = x_validate is not None or y_validate is not None
