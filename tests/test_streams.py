@@ -36,8 +36,10 @@ def test_fit_on_a_stream_reads_it_once_per_epoch_plus_once_and_learns(msra):
     corpus = CountingCorpus(list(zip(msra[0][:3000], msra[1][:3000])))
     model = BLSTMCRFModel(BareEmbedding(embedding_dim=64), lstm_units=64, learning_rate=5e-3, seed=7)
     history = model.fit(corpus, epochs=4, batch_size=32, verbose=0)
-    full = [n for n in corpus.passes if n]
-    assert full == [3000] * 5  # vocabulary and tags in one pass, then one pass per epoch
+    # Vocabulary and tags in one pass, then one pass per epoch. Keras may also peek at the first
+    # batch of a new dataset to build its train function, which reads one pool (50 batches) at most.
+    assert corpus.passes[0] == 3000 and corpus.passes.count(3000) == 5
+    assert all(n <= 50 * 32 for n in corpus.passes if n != 3000)
     assert history.history["loss"][-1] < history.history["loss"][0] / 2
     assert model.evaluate(msra[2][:500], msra[3][:500]).f1 > 0.4  # the in-memory run reaches about 0.5
     assert model.data_scheme == "BIO" and len(model.tags) == 1 + 4 * 3  # O + BIOES for PER, LOC, ORG
