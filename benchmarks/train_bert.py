@@ -60,6 +60,7 @@ def parse_args(argv=None):
     parser.add_argument("--lstm-units", type=int, default=128)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="benchmarks/results/bert_minilm_throughput.json")
+    parser.add_argument("--save-model", default=None, help="also save the trained model to this folder")
     return parser.parse_args(argv)
 
 
@@ -112,6 +113,8 @@ def main(argv=None):
         result["test_per_type_f1"] = {k: round(v["f1-score"] * 100, 2) for k, v in report.per_type.items()}
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(result, indent=1))
+    if args.save_model:
+        model.save(args.save_model)
     print(json.dumps({k: v for k, v in result.items() if k not in ("encoder", "config")}, indent=1))
     return 0
 
