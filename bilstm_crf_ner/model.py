@@ -317,15 +317,16 @@ class BLSTMCRFModel(PredictionMixin):
                         types.add(tag[2:])
                 yield tokens
 
-        if self.network is None:
-            # The scheme is only known after the pass; the vocabulary does not depend on it.
-            self.embedding.build_vocab(sentences())
-            source = scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
+        building = self.network is None
+        if building:
+            self.embedding.build_vocab(sentences())  # the vocabulary does not depend on the scheme
+        else:
+            for _ in sentences():
+                pass
+        source = scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
+        if building:
             self._build(None, sorted(types), source)
-            return source
-        for _ in sentences():
-            pass
-        return scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
+        return source
 
     def _stream_dataset(self, stream, scheme, batch_size, rng):
         def encoded():
