@@ -10,7 +10,8 @@ inputs, on this machine, in one invocation:
 
     python benchmarks/runtime_speed.py --model models/msra --data-dir ../shared/data/msra
 
-Writes ``benchmarks/results/runtime_speed.json`` and a PNG chart beside it.
+Writes ``benchmarks/results/runtime_speed.json`` and a PNG chart beside it (the chart needs
+matplotlib: ``pip install ".[benchmarks]"``).
 """
 
 from __future__ import annotations
