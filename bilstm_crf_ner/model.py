@@ -35,7 +35,7 @@ from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inp
 from .network import TaggerNetwork
 from .streams import PairStream
 from .tags import (
-    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme, parse_tag,
+    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme,
     scheme_of_prefixes, tag_inventory,
 )
 
@@ -283,7 +283,7 @@ class BLSTMCRFModel(PredictionMixin):
             source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
             if self.network is None:
                 self._build(tokens, entity_types(tags, source), source)
-            tokens, tags = self._split_long(tokens, tags, source)
+            tokens, tags = self._split_long(tokens, tags)
             internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
             train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
         else:
@@ -293,7 +293,7 @@ class BLSTMCRFModel(PredictionMixin):
         validation = None
         if validate:
             val_source = detect_scheme(val_tags)
-            val_pieces, val_piece_tags = self._split_long(val_tokens, val_tags, val_source)
+            val_pieces, val_piece_tags = self._split_long(val_tokens, val_tags)
             val_internal = self._to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
             validation = self._dataset(self._encode(val_pieces), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
@@ -332,7 +332,7 @@ class BLSTMCRFModel(PredictionMixin):
         def encoded():
             for i, (tokens, tags) in enumerate(stream):
                 name = f"training data item {i}"
-                for chunk, chunk_tags in zip(*self._split_long([tokens], [tags], scheme)):
+                for chunk, chunk_tags in zip(*self._split_long([tokens], [tags])):
                     internal = self._to_scheme([chunk_tags], scheme, self.tag_scheme, name)
                     yield self.encode_tokens(chunk), self._tag_ids(internal, name)[0]
 
@@ -343,15 +343,18 @@ class BLSTMCRFModel(PredictionMixin):
         tag_spec = tf.TensorSpec([None, None], tf.int32)
         return tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec)).prefetch(2)
 
-    def _split_long(self, tokens, tags, scheme):
+    def _split_long(self, tokens, tags):
         """Cut sentences longer than the embedding's window into chunks, preferably between entities.
 
         A chunk that still starts inside an entity is repaired when converted to the model's
         scheme (its first tag becomes a begin tag)."""
         out_tokens, out_tags = [], []
         for sentence, sentence_tags in zip(tokens, tags):
-            cut_ok = [parse_tag(t, scheme)[0] in ("O", "B", "S") for t in sentence_tags] + [True]
-            for start, stop in self.embedding.windows(sentence, cut_ok):
+            windows = self.embedding.windows(sentence)
+            if len(windows) > 1:  # plan again, cutting outside entities where possible
+                cut_ok = [t == "O" or t[:1] in ("B", "S") for t in sentence_tags] + [True]
+                windows = self.embedding.windows(sentence, cut_ok)
+            for start, stop in windows:
                 out_tokens.append(sentence[start:stop])
                 out_tags.append(sentence_tags[start:stop])
         if len(out_tokens) > len(tokens):

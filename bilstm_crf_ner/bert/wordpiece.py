@@ -109,6 +109,8 @@ class WordPieceAligner:
         return [self._word_ids(t) for t in tokens]
 
     def piece_counts(self, tokens: Sequence[str], unit: str) -> list[int]:
+        if unit == "char":  # a character is always one piece: no lookup needed
+            return [1 if len(t) == 1 else len(self._word_ids(t)) for t in tokens]
         return [len(p) for p in self.pieces(tokens, unit)]
 
     def encode(self, tokens: Sequence[str], unit: str) -> np.ndarray:

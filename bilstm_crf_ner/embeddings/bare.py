@@ -172,7 +172,7 @@ class BareEmbedding(Embedding):
         rng = np.random.default_rng(0)
         matrix = rng.uniform(-0.05, 0.05, size=(len(vocab), self.embedding_dim)).astype(np.float32)  # Keras's default
         rows = {t: i for i, t in enumerate(tokens)}
-        covered = [(vocab.encode([t])[0], rows[t]) for t in vocab.tokens if t in rows]
+        covered = [(i, rows[t]) for i, t in enumerate(vocab.tokens) if t in rows]
         if covered:
             ids, source = map(list, zip(*covered))
             matrix[ids] = vectors[source]
@@ -205,8 +205,8 @@ class BareEmbedding(Embedding):
                     pretrained_extend_vocab=self.pretrained_extend_vocab)
 
     def sample_tokens(self, rng, length):
-        tokens = self._require_vocab().vocab.tokens
-        return [tokens[i] for i in rng.integers(2, max(len(tokens), 3), size=length)] if len(tokens) > 2 else ["x"] * length
+        tokens = self._require_vocab().vocab.tokens[2:] or ["x"]  # skip <pad> and <unk>
+        return [tokens[i] for i in rng.integers(0, len(tokens), size=length)]
 
     def runtime_tokenizer(self):
         return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner,
