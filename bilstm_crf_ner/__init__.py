@@ -20,6 +20,8 @@ _EXPORTS = {
     "TrainingTimeBudget": "callbacks",
     "Entity": "entities",
     "EvaluationReport": "evaluation",
+    "entity_errors": "evaluation",
+    "plot_history": "plotting",
     "read_conll": "corpus",
     "read_word2vec": "vectors",
     "write_conll": "corpus",

@@ -16,9 +16,9 @@ from tqdm.auto import tqdm
 from .batching import pad_batch, sorted_batches
 from .decoding import viterbi_decode
 from .entities import extract_entities
-from .errors import InputError
+from .errors import InputError, TagSchemeError
 from .marginals import nbest_viterbi, scaled_forward_backward, span_probability
-from .tags import convert_tags, normalize_scheme, spans_from_tags
+from .tags import convert_tags, detect_scheme, normalize_scheme, spans_from_tags
 from .windows import merge_windows
 
 #: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
@@ -44,6 +44,32 @@ def normalize_inputs(x, tokenize: Callable[[str], tuple], name: str = "x"):
                 raise InputError(f"{name}[{i}][{j}] is an empty or whitespace token")
         items.append((list(item), None, None))
     return items
+
+
+def check_pairs(x, y, tokenize: Callable[[str], tuple], name: str):
+    """``(token lists, tag lists)`` of labelled data, with raw strings in ``x`` tokenized;
+    :class:`InputError` when the counts of sentences or of tokens and tags differ."""
+    if y is None:
+        raise InputError(f"{name}: tags are required")
+    if len(x) != len(y):
+        raise InputError(f"{name}: {len(x)} sentences but {len(y)} tag sequences")
+    items = normalize_inputs(x, tokenize, name)
+    for i, ((tokens, _, _), tags) in enumerate(zip(items, y)):
+        if isinstance(tags, str) or len(tokens) != len(tags):
+            raise InputError(f"{name}: sentence {i} has {len(tokens)} tokens but "
+                             f"{len(tags) if not isinstance(tags, str) else 'a string of'} tags")
+    return [tokens for tokens, _, _ in items], [list(t) for t in y]
+
+
+def to_scheme(y, source: str, target: str, name: str):
+    """Tag lists converted between schemes; :class:`InputError` names the bad sentence."""
+    out = []
+    for i, tags in enumerate(y):
+        try:
+            out.append(convert_tags(tags, source, target))
+        except TagSchemeError as exc:
+            raise InputError(f"{name}: sentence {i}: {exc}") from None
+    return out
 
 
 @dataclass(frozen=True)
@@ -219,3 +245,24 @@ class PredictionMixin:
         _, decoded = self._decode(x, batch_size, nbest=int(n), progress=progress)
         target = normalize_scheme(tag_scheme or self.data_scheme)
         return [[(ids_to_tags(path, self.tags, self.tag_scheme, target), prob) for path, prob in d.nbest] for d in decoded]
+
+    def evaluate(self, x, y, batch_size: int = 64, digits: int = 4, progress: bool = False):
+        """Entity-level precision, recall and F1 (seqeval), overall and per type, with a summary
+        of the entity errors (:func:`bilstm_crf_ner.evaluation.entity_errors`); returns an
+        :class:`~bilstm_crf_ner.evaluation.EvaluationReport`.
+
+        Gold tags may be in any scheme; they are read leniently like the training data. A gold
+        entity type the model does not know raises :class:`InputError`.
+        """
+        from .evaluation import entity_report
+
+        self._require_ready()
+        tokens, gold = check_pairs(x, y, self.tokenize, "evaluation data")
+        gold_bio = to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")
+        known = set(self.tags)
+        for i, tags in enumerate(gold_bio):
+            for tag in tags:
+                if tag != "O" and f"B-{tag[2:]}" not in known:
+                    raise InputError(f"evaluation data: sentence {i} has entity type {tag[2:]!r}, unknown to this model")
+        predicted = self.predict(tokens, batch_size=batch_size, tag_scheme="BIO", progress=progress)
+        return entity_report(gold_bio, predicted, digits=digits)

@@ -29,13 +29,12 @@ from .batching import bucketed_batches, pad_batch, stream_batches
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
 from .errors import ConfigError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
-from .evaluation import EvaluationReport, entity_report
 from .fileio import atomic_folder, read_json
-from .inference import Decoded, PredictionMixin, decode_emissions, normalize_inputs
+from .inference import Decoded, PredictionMixin, check_pairs, decode_emissions, to_scheme
 from .network import TaggerNetwork
 from .streams import PairStream
 from .tags import (
-    MODEL_SCHEMES, allowed_transitions, convert_tags, detect_scheme, entity_types, normalize_scheme,
+    MODEL_SCHEMES, allowed_transitions, detect_scheme, entity_types, normalize_scheme,
     scheme_of_prefixes, tag_inventory,
 )
 
@@ -119,15 +118,7 @@ class BLSTMCRFModel(PredictionMixin):
 
     # ------------------------------------------------------------------ input checking
     def _check_pairs(self, x, y, name: str):
-        if y is None:
-            raise InputError(f"{name}: tags are required")
-        if len(x) != len(y):
-            raise InputError(f"{name}: {len(x)} sentences but {len(y)} tag sequences")
-        items = normalize_inputs(x, self.embedding.tokenize, name)
-        for i, ((tokens, _, _), tags) in enumerate(zip(items, y)):
-            if isinstance(tags, str) or len(tokens) != len(tags):
-                raise InputError(f"{name}: sentence {i} has {len(tokens)} tokens but {len(tags) if not isinstance(tags, str) else 'a string of'} tags")
-        return [tokens for tokens, _, _ in items], [list(t) for t in y]
+        return check_pairs(x, y, self.embedding.tokenize, name)
 
     def _check_training_pairs(self, x, y, name: str):
         """As :meth:`_check_pairs`, and the data must be non-empty with no empty sentence (the CRF
@@ -140,14 +131,9 @@ class BLSTMCRFModel(PredictionMixin):
             raise InputError(f"{name}: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
         return tokens, tags
 
-    def _to_scheme(self, y, source: str, target: str, name: str):
-        out = []
-        for i, tags in enumerate(y):
-            try:
-                out.append(convert_tags(tags, source, target))
-            except TagSchemeError as exc:
-                raise InputError(f"{name}: sentence {i}: {exc}") from None
-        return out
+    @staticmethod
+    def _to_scheme(y, source: str, target: str, name: str):
+        return to_scheme(y, source, target, name)
 
     # ------------------------------------------------------------------ training
     def _build(self, tokens, types, data_scheme):
@@ -425,23 +411,6 @@ class BLSTMCRFModel(PredictionMixin):
             return [Decoded(path[:n]) for path, n in zip(paths, lengths)]
         return decode_emissions(self._emissions_batch(ids), lengths, self.crf_params(), self.tags, self.tag_scheme,
                                 scores, nbest)
-
-    def evaluate(self, x, y, batch_size: int = 64, digits: int = 4) -> EvaluationReport:
-        """Entity-level precision, recall and F1 (seqeval), overall and per type.
-
-        Gold tags may be in any scheme; they are read leniently like the training data. A gold
-        entity type the model does not know raises :class:`InputError`.
-        """
-        self._require_fitted()
-        tokens, gold = self._check_pairs(x, y, "evaluation data")
-        gold_bio = self._to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")
-        known = set(self.tags)
-        for i, tags in enumerate(gold_bio):
-            for tag in tags:
-                if tag != "O" and f"B-{tag[2:]}" not in known:
-                    raise InputError(f"evaluation data: sentence {i} has entity type {tag[2:]!r}, unknown to this model")
-        predicted = self.predict(tokens, batch_size=batch_size, tag_scheme="BIO")
-        return entity_report(gold_bio, predicted, digits=digits)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, overwrite: bool = True, include_optimizer: bool = True) -> Path:

@@ -114,6 +114,8 @@ def test_export_refuses_non_empty_folder_and_cleans_up_on_failure(trained, tmp_p
     (target / "keep.txt").write_text("x")
     with pytest.raises(ModelSaveError, match="not empty"):
         model.export(target)
+    with pytest.raises(ModelSaveError, match="not an exported model folder"):
+        model.export(target, overwrite=True)  # overwrite replaces exports only, never other folders
     import bilstm_crf_ner.export.exporter as exporter
 
     def broken(*args, **kwargs):
@@ -134,6 +136,8 @@ def test_load_errors(exported, tmp_path):
         Tagger.load(path, backend="tensorrt")
     with pytest.raises(BackendError, match="f32 only"):
         Tagger.load(path, backend="onnxruntime", precision="bf16")
+    with pytest.raises(BackendError, match="no INT8 model: export with int8_calibration"):
+        Tagger.load(path, precision="int8")
     broken = tmp_path / "broken"
     broken.mkdir()
     for name in ("metadata.json", "vocab.json", "model.onnx"):

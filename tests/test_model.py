@@ -261,3 +261,17 @@ def test_continued_training_accepts_another_scheme_but_not_new_types(trained, ms
     assert clone.data_scheme == "BIO"  # still answers in the scheme of the first training data
     with pytest.raises(InputError, match="unknown to this model"):
         clone.fit([["a", "b"]], [["B-MISC", "I-MISC"]], epochs=1, verbose=0)
+
+
+def test_batches_of_one_token_sentences_decode_and_train(trained, tmp_path):
+    # Regression: the in-graph Viterbi scanned zero steps when a batch's longest sentence had
+    # one token (a dynamic time axis cannot stack an empty scan).
+    model, _ = trained
+    single = [["张"], ["北"], ["京"]]
+    tags = model.predict(single)
+    assert [len(t) for t in tags] == [1, 1, 1]
+    assert tags == [model.predict([s])[0] for s in single]
+    assert tags == model.predict(single, return_scores=True)[0]  # the numpy Viterbi agrees
+    copy = BLSTMCRFModel.load(model.save(tmp_path / "copy"))  # train a copy: the fixture is shared
+    history = copy.fit(single, [["B-PER"], ["B-LOC"], ["O"]], epochs=1, batch_size=3, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()

@@ -83,8 +83,11 @@ def crf_decode(emissions, lengths, transitions, start, end):
     lengths = tf.cast(lengths, tf.int32)
     batch, time, num_tags = tf.shape(emissions)[0], tf.shape(emissions)[1], tf.shape(emissions)[2]
     mask = tf.sequence_mask(lengths, time)
-    steps = tf.transpose(emissions[:, 1:], [1, 0, 2])
-    step_mask = tf.transpose(mask[:, 1:], [1, 0])
+    # One trailing inactive step (score kept, identity backpointers) so the scans never run
+    # zero times: with a dynamic time axis, a scan over an empty sequence cannot stack its
+    # results (a batch of one-token sentences would fail).
+    steps = tf.transpose(tf.pad(emissions[:, 1:], [[0, 0], [0, 1], [0, 0]]), [1, 0, 2])
+    step_mask = tf.transpose(tf.pad(mask[:, 1:], [[0, 0], [0, 1]]), [1, 0])
     identity = tf.broadcast_to(tf.range(num_tags)[None, :], [batch, num_tags])
 
     def forward(carry, inputs):
@@ -97,15 +100,16 @@ def crf_decode(emissions, lengths, transitions, start, end):
 
     score0 = start[None, :] + emissions[:, 0]
     scores, backpointers = tf.scan(forward, (steps, step_mask), initializer=(score0, identity))
-    final = tf.concat([score0[None], scores], axis=0)[-1] + end[None, :]
+    final = scores[-1] + end[None, :]
     last = tf.argmax(final, axis=1, output_type=tf.int32)
     best_score = tf.reduce_max(final, axis=1)
 
     def backward(tag, pointers):
         return tf.gather(pointers, tag, batch_dims=1)
 
-    earlier = tf.scan(backward, backpointers, initializer=last, reverse=True)
-    tags = tf.concat([tf.transpose(earlier, [1, 0]), last[:, None]], axis=1)
+    # backpointers[i] maps the tag at i + 1 to the best tag at i; the padded last step maps
+    # ``last`` to itself, so the reversed scan yields the tags at positions 0 .. T-1.
+    tags = tf.transpose(tf.scan(backward, backpointers, initializer=last, reverse=True), [1, 0])
     return tags, best_score
 
 

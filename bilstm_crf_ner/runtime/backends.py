@@ -6,6 +6,7 @@ called from several threads at once.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import threading
 from pathlib import Path
@@ -15,15 +16,38 @@ import numpy as np
 from ..errors import BilstmCrfNerError
 
 BACKENDS = ("openvino", "onnxruntime")
-PRECISIONS = ("f32", "bf16")
+PRECISIONS = ("f32", "bf16", "int8")
 
 
 class BackendError(BilstmCrfNerError, RuntimeError):
     """A backend or precision is unavailable on this machine, or the model files are unusable."""
 
 
+def cpu_precisions() -> set[str]:
+    """Precisions OpenVINO's CPU plugin supports on this machine (subset of ``PRECISIONS``)."""
+    import openvino as ov
+
+    capabilities = set(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
+    return {"f32"} | {p for p, cap in (("bf16", "BF16"), ("int8", "INT8")) if cap in capabilities}
+
+
+def available_engines(metadata: dict) -> list[tuple[str, str]]:
+    """``(backend, precision)`` pairs that this machine's installed packages and CPU can run for
+    an export with ``metadata``."""
+    engines = [("onnxruntime", "f32")] if importlib.util.find_spec("onnxruntime") else []
+    try:
+        supported = cpu_precisions()
+    except ImportError:
+        return engines
+    for precision in ("f32", "bf16", "int8"):
+        if precision in supported and (precision != "int8" or metadata.get("int8")):
+            engines.append(("openvino", precision))
+    return engines
+
+
 class OpenVINOBackend:
-    """OpenVINO CPU inference; ``precision`` is ``"f32"`` or ``"bf16"`` (the CPU default where supported)."""
+    """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
+    CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32)."""
 
     name = "openvino"
 
@@ -36,8 +60,8 @@ class OpenVINOBackend:
         if precision not in PRECISIONS:
             raise BackendError(f"precision must be one of {PRECISIONS} for OpenVINO, not {precision!r}")
         core = ov.Core()
-        if precision == "bf16" and "BF16" not in core.get_property("CPU", "OPTIMIZATION_CAPABILITIES"):
-            raise BackendError("this CPU has no bf16 support; use precision='f32'")
+        if precision not in cpu_precisions():
+            raise BackendError(f"this CPU has no {precision} support in OpenVINO; use precision='f32'")
         config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
                   "PERFORMANCE_HINT": "THROUGHPUT" if throughput else "LATENCY"}
         if num_threads:

@@ -30,7 +30,9 @@ from ..inference import PredictionMixin, decode_emissions
 from ..text import TOKENIZERS
 from ..vocab import Vocabulary
 from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend
-from .layout import EXPORT_FORMAT, EXPORT_FORMAT_VERSION, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE
+from .layout import (
+    EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_BIN_FILE, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE,
+)
 
 
 def _sentence_encoder(path: Path, tokenizer: dict):
@@ -79,7 +81,8 @@ class Tagger(PredictionMixin):
         Args:
             backend: ``"openvino"`` or ``"onnxruntime"``; default: the one the export measured
                 fastest for this model (recorded in the metadata).
-            precision: ``"f32"`` or ``"bf16"`` (OpenVINO only); default: the recorded one (f32).
+            precision: ``"f32"``, ``"bf16"`` or ``"int8"`` (OpenVINO only; int8 needs an export
+                made with ``int8_calibration``); default: the recorded one (f32).
             num_threads: inference threads (default: all cores).
             throughput_mode: OpenVINO only: compile for throughput and keep all batches of a call
                 in flight on an ``AsyncInferQueue``. Helps on many-core machines; on 2 cores the
@@ -96,7 +99,13 @@ class Tagger(PredictionMixin):
             raise BackendError(f"backend must be one of {BACKENDS}, not {backend!r}")
         tokenizer = metadata["tokenizer"]
         files = [tokenizer["vocab_file"]] if tokenizer.get("type") == "wordpiece" else list(tokenizer["vocab_files"])
-        needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
+        if precision == "int8" and not metadata.get("int8"):
+            raise BackendError(f"{path} has no INT8 model: export with int8_calibration=<sentences> "
+                               "(CLI: bilstm-crf-ner export --int8 FILE)")
+        if precision == "int8":
+            needed = [INT8_XML_FILE, INT8_BIN_FILE]
+        else:
+            needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
         missing = [name for name in needed + files if not (path / name).is_file()]
         if missing:
             raise ModelLoadError(f"{path} is incomplete: missing {', '.join(missing)}")
@@ -104,7 +113,8 @@ class Tagger(PredictionMixin):
         if backend == "onnxruntime":
             runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
         else:
-            runner = OpenVINOBackend(path / IR_XML_FILE, precision, num_threads, throughput_mode)
+            xml = path / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
+            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode)
         return cls(metadata, encoder, runner)
 
     # PredictionMixin hooks (predict, predict_entities, predict_nbest)

@@ -1,0 +1,116 @@
+"""Time an exported model on every available engine: same inputs, same process, one run.
+
+examples:
+  bilstm-crf-ner benchmark ir/ --data ../shared/data/msra/test.bio
+  bilstm-crf-ner benchmark ir/ --data news.txt --engines openvino:bf16,onnxruntime:f32 --json speed.json
+  bilstm-crf-ner benchmark ir/ --data ../shared/data/msra --keras models/msra
+
+For each engine (backend:precision): load time, model-only and end-to-end time of a
+16 x 128 batch (the longest texts of --data cut to 128 characters), sentences per second,
+the share of tokenization + decoding, batch-1 latency; with labelled data (a CoNLL file or
+MSRA folder) also entity F1 and tag agreement with the first engine on --eval-sentences.
+--keras MODEL adds the saved Keras model as the first engine (imports TensorFlow). Peak
+memory per engine needs one process per engine: benchmarks/runtime_speed.py does that.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+from pathlib import Path
+
+from ..corpus import msra_files, read_conll
+from ..errors import CorpusFormatError
+from .common import UsageError, load_tagger, read_text, write_json
+
+NAME = "benchmark"
+HELP = "time an exported model on OpenVINO / ONNX Runtime (and Keras)"
+logger = logging.getLogger(__name__)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="an exported folder")
+    parser.add_argument("--data", required=True, help="CoNLL file, MSRA folder (test.bio) or text file (one text per line)")
+    parser.add_argument("--engines", default=None,
+                        help="comma-separated backend:precision list (default: every one this machine and export support)")
+    parser.add_argument("--keras", metavar="MODEL", help="also time this saved Keras model (first in the table)")
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--max-length", type=int, default=128, help="characters per benchmark text")
+    parser.add_argument("--repeats", type=int, default=20)
+    parser.add_argument("--eval-sentences", type=int, default=500, help="labelled sentences scored per engine (0: none)")
+    parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
+
+
+def _data(source):
+    path = Path(source)
+    if path.is_dir():
+        path = msra_files(path)["test"]
+    try:
+        x, y = read_conll(path)
+    except CorpusFormatError:
+        return [line for line in read_text(str(path)) if line.strip()], None, None
+    joiner = "" if all(len(token) == 1 for sentence in x[:50] for token in sentence) else " "
+    return [joiner.join(sentence) for sentence in x], x, y
+
+
+def _engines(args):
+    from ..fileio import read_json
+    from ..runtime.backends import available_engines
+    from ..runtime.layout import METADATA_FILE
+
+    metadata = read_json(Path(args.model) / METADATA_FILE, "an exported bilstm_crf_ner model")
+    if args.engines:
+        engines = []
+        for item in args.engines.split(","):
+            backend, _, precision = item.strip().partition(":")
+            engines.append((backend, precision or "f32"))
+        return engines
+    return available_engines(metadata)
+
+
+def run(args) -> int:
+    from ..runtime.benchmark import measure
+
+    texts, x, y = _data(args.data)
+    if not texts:
+        raise UsageError(f"{args.data} has no text to benchmark on")
+    engines = ([("keras", "f32")] if args.keras else []) + _engines(args)
+    results, reference = [], None
+    for backend, precision in engines:
+        start = time.perf_counter()
+        tagger = load_tagger(args.keras) if backend == "keras" else load_tagger(args.model, backend, precision)
+        row = {"engine": backend, "precision": precision, "load_s": time.perf_counter() - start}
+        row.update(measure(tagger, texts, args.batch_size, args.max_length, args.repeats))
+        if y is not None and args.eval_sentences:
+            report = tagger.evaluate(x[: args.eval_sentences], y[: args.eval_sentences])
+            tags = tagger.predict(x[: args.eval_sentences])
+            row["f1"] = report.f1
+            if reference is None:
+                reference = tags
+            else:
+                pairs = [(a, b) for s, t in zip(reference, tags) for a, b in zip(s, t)]
+                row["token_agreement"] = sum(a == b for a, b in pairs) / max(1, len(pairs))
+        results.append(row)
+        if not args.quiet:
+            logger.info("%s %s done", backend, precision)
+    _print_table(results, args)
+    if args.json:
+        import os
+
+        write_json(args.json, {"model": args.model, "data": args.data, "cpus": os.cpu_count(), "results": results})
+    return 0
+
+
+def _print_table(results, args):
+    first = results[0]["end_to_end_ms"]
+    header = (f"{'engine':12} {'prec':5} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} "
+              f"{'tok+dec':>7} {'b1 ms':>7} {'speedup':>7} {'F1':>7} {'agree':>7}")
+    print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs")
+    print(header)
+    for r in results:
+        f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
+        agree = f"{100 * r['token_agreement']:.2f}" if "token_agreement" in r else "-"
+        print(f"{r['engine']:12} {r['precision']:5} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
+              f"{r['sentences_per_s']:8.1f} {100 * r['tokenize_decode_share']:6.1f}% {r['batch1_latency_ms']:7.2f} "
+              f"{first / r['end_to_end_ms']:6.2f}x {f1:>7} {agree:>7}")

@@ -1,0 +1,49 @@
+"""Score a saved or exported model on a labelled CoNLL file (or the MSRA test set).
+
+examples:
+  bilstm-crf-ner evaluate models/msra ../shared/data/msra/test.bio
+  bilstm-crf-ner evaluate ir/ ../shared/data/msra --backend onnxruntime --json report.json
+
+Prints seqeval's entity-level report (precision, recall, F1 per type and overall) and a
+summary of the entity errors: missed, spurious, wrong type, wrong boundary, both.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..corpus import msra_files, read_conll
+from .common import UsageError, add_engine_options, load_tagger, write_json
+
+NAME = "evaluate"
+HELP = "print the entity report and error summary of a model on labelled data"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("model", help="a saved model folder or an exported folder")
+    parser.add_argument("data", help="CoNLL file with gold tags, or an MSRA folder (its test.bio)")
+    parser.add_argument("--token-column", type=int, default=0)
+    parser.add_argument("--tag-column", type=int, default=-1)
+    parser.add_argument("--max-sentences", type=int, default=None, help="score the first N sentences only")
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--json", metavar="FILE", help="also write the report as JSON")
+    add_engine_options(parser)
+
+
+def run(args) -> int:
+    path = Path(args.data)
+    path = msra_files(path)["test"] if path.is_dir() else path
+    x, y = read_conll(path, token_column=args.token_column, tag_column=args.tag_column)
+    if args.max_sentences:
+        x, y = x[: args.max_sentences], y[: args.max_sentences]
+    if not x:
+        raise UsageError(f"{path} has no sentences")
+    tagger = load_tagger(args.model, args.backend, args.precision)
+    report = tagger.evaluate(x, y, batch_size=args.batch_size, progress=not args.quiet)
+    print(f"{path} ({len(x)} sentences):")
+    print(report)
+    print(f"entity F1: {report.f1 * 100:.2f}")
+    if args.json:
+        write_json(args.json, {"data": str(path), "sentences": len(x), **report.to_dict()})
+    return 0

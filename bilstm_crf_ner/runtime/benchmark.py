@@ -1,0 +1,60 @@
+"""Speed of a tagger on real text: model-only and end-to-end times, batch-1 latency.
+
+Works for an exported :class:`~bilstm_crf_ner.runtime.Tagger` and for a Keras
+:class:`~bilstm_crf_ner.BLSTMCRFModel` alike (both have the prediction pipeline's hooks), so
+the two are timed by the same code. Imports no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Sequence
+
+import numpy as np
+
+from ..batching import pad_batch
+
+
+def median_ms(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``run()`` in milliseconds, after one warm-up call."""
+    run()
+    times = []
+    for _ in range(max(1, repeats)):
+        start = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - start) * 1e3)
+    return float(np.median(times))
+
+
+def benchmark_batch(texts: Sequence[str], batch_size: int = 16, max_length: int = 128) -> list[str]:
+    """``batch_size`` texts cut to ``max_length`` characters, longest texts first (a full batch
+    of near-equal lengths, as in the 16 x 128 measurements of the deployment write-ups)."""
+    texts = [t for t in texts if t.strip()]
+    if not texts:
+        raise ValueError("no non-empty texts to benchmark on")
+    chosen = sorted(texts, key=len, reverse=True)[:batch_size]
+    while len(chosen) < batch_size:
+        chosen.append(chosen[len(chosen) % len(chosen)])
+    return [t[:max_length] for t in chosen]
+
+
+def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int = 128, repeats: int = 20) -> dict:
+    """Times (ms, medians) of ``tagger`` on a ``batch_size`` x ``max_length`` batch of ``texts``.
+
+    - ``model_only_ms``: padded ids -> emissions (the backend or Keras network alone);
+    - ``end_to_end_ms``: raw strings -> tags (tokenize, run, constrained Viterbi);
+    - ``tokenize_decode_share``: the part of end-to-end not spent in the model;
+    - ``batch1_latency_ms``: the first text alone, end to end;
+    - ``sentences_per_s``: ``batch_size`` / end-to-end time.
+    """
+    batch = benchmark_batch(texts, batch_size, max_length)
+    ids = pad_batch([tagger.encode_tokens(tagger.tokenize(t)[0]) for t in batch])
+    model_only = median_ms(lambda: tagger._emissions_batch(ids), repeats)
+    end_to_end = median_ms(lambda: tagger.predict(batch, batch_size=batch_size), repeats)
+    single = [next(t for t in texts if t.strip())[:max_length]]
+    latency = median_ms(lambda: tagger.predict(single), repeats * 3)
+    return {
+        "batch_shape": list(ids.shape[:2]), "model_only_ms": model_only, "end_to_end_ms": end_to_end,
+        "tokenize_decode_share": max(0.0, 1 - model_only / end_to_end), "batch1_latency_ms": latency,
+        "sentences_per_s": batch_size / end_to_end * 1e3,
+    }
