@@ -84,16 +84,16 @@ def sample_batch(model, rng: np.random.Generator, batch: int = 6, time: int = 23
 def calibration_batches(model, sentences, batch_size: int = 16) -> tuple[list[np.ndarray], list[list[int]]]:
     """Padded id batches (and lengths) of ``sentences`` (strings or token lists), each cut to
     its first window and grouped by length, as INT8 calibration data."""
-    encoded = []
+    encoded = []  # (ids, token count): a BERT model's ids are word pieces, its emissions tokens
     for tokens, _, _ in normalize_inputs(sentences, model.tokenize, "int8_calibration"):
         if tokens:
             start, stop = model.embedding.windows(tokens)[0]
-            encoded.append(model.encode_tokens(tokens[start:stop]))
+            encoded.append((model.encode_tokens(tokens[start:stop]), stop - start))
     if not encoded:
         raise ModelSaveError("int8_calibration has no non-empty sentences")
-    encoded.sort(key=len)
+    encoded.sort(key=lambda item: len(item[0]))
     groups = [encoded[i:i + batch_size] for i in range(0, len(encoded), batch_size)]
-    return [pad_batch(g) for g in groups], [[len(e) for e in g] for g in groups]
+    return [pad_batch([ids for ids, _ in g]) for g in groups], [[n for _, n in g] for g in groups]
 
 
 def _tag_agreement(model, first, second, batches, lengths) -> float:
