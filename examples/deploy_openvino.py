@@ -17,8 +17,10 @@ inference, Viterbi, entities; tags only with ``--tags``): the latency of one tex
 (batch 1) and the throughput of one call on all texts in batches of 16 (sentences/s; the texts
 are repeated up to at least 16), each the median of ``--repeats`` runs after a warm-up run.
 By default the backend is the one the export measured fastest and the precision the recorded one
-(f32: the same tags as the Keras model); ``--precision bf16`` (OpenVINO) is faster on CPUs that
-have it and may change a few tags.
+(f32: the same tags as the Keras model); ``--precision bf16`` or ``int8`` (OpenVINO; int8 needs an
+export made with INT8 calibration) may be faster and may change a few tags: measure with
+``bilstm-crf-ner benchmark`` (on the 2-core AMD machine of docs/benchmarks.md, INT8 BERT was
+faster and bf16 slower than f32).
 
 Only numpy and OpenVINO / ONNX Runtime are imported: this script never loads TensorFlow.
 """

@@ -33,7 +33,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an exported folder")
     parser.add_argument("--data", required=True, help="CoNLL file, MSRA folder (test.bio) or text file (one text per line)")
     parser.add_argument("--engines", default=None,
-                        help="comma-separated backend:precision list (default: every one this machine and export support)")
+                        help="comma-separated backend:precision[:static] list, e.g. openvino:int8:static "
+                             "(default: every one this machine and export support, OpenVINO with and without static shapes)")
     parser.add_argument("--keras", metavar="MODEL", help="also time this saved Keras model (first in the table)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128, help="characters per benchmark text")
@@ -63,10 +64,13 @@ def _engines(args):
     if args.engines:
         engines = []
         for item in args.engines.split(","):
-            backend, _, precision = item.strip().partition(":")
-            engines.append((backend, precision or "f32"))
+            parts = item.strip().split(":")
+            backend, precision, static = parts[0], (parts[1:2] or ["f32"])[0], (parts[2:3] or [""])[0]
+            if static not in ("", "static"):
+                raise UsageError(f"engine {item!r}: the third field can only be 'static'")
+            engines.append((backend, precision or "f32", static == "static"))
         return engines
-    return available_engines(metadata)
+    return [(b, p, static) for b, p in available_engines(metadata) for static in ((False, True) if b == "openvino" else (False,))]
 
 
 def run(args) -> int:
@@ -75,12 +79,15 @@ def run(args) -> int:
     texts, x, y = _data(args.data)
     if not texts:
         raise UsageError(f"{args.data} has no text to benchmark on")
-    engines = ([("keras", "f32")] if args.keras else []) + _engines(args)
+    engines = ([("keras", "f32", False)] if args.keras else []) + _engines(args)
     results, reference = [], None
-    for backend, precision in engines:
+    for backend, precision, static in engines:
         start = time.perf_counter()
-        tagger = load_tagger(args.keras) if backend == "keras" else load_tagger(args.model, backend, precision)
-        row = {"engine": backend, "precision": precision, "load_s": time.perf_counter() - start}
+        if backend == "keras":
+            tagger = load_tagger(args.keras)
+        else:
+            tagger = load_tagger(args.model, backend, precision, static if backend == "openvino" else None)
+        row = {"engine": backend, "precision": precision, "static_shapes": static, "load_s": time.perf_counter() - start}
         row.update(measure(tagger, texts, args.batch_size, args.max_length, args.repeats))
         if y is not None and args.eval_sentences:
             report = tagger.evaluate(x[: args.eval_sentences], y[: args.eval_sentences])
@@ -93,7 +100,7 @@ def run(args) -> int:
                 row["token_agreement"] = sum(a == b for a, b in pairs) / max(1, len(pairs))
         results.append(row)
         if not args.quiet:
-            logger.info("%s %s done", backend, precision)
+            logger.info("%s %s%s done", backend, precision, " static shapes" if static else "")
     _print_table(results, args)
     if args.json:
         import os
@@ -104,13 +111,13 @@ def run(args) -> int:
 
 def _print_table(results, args):
     first = results[0]["end_to_end_ms"]
-    header = (f"{'engine':12} {'prec':5} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} "
+    header = (f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} "
               f"{'tok+dec':>7} {'b1 ms':>7} {'speedup':>7} {'F1':>7} {'agree':>7}")
     print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs")
     print(header)
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
         agree = f"{100 * r['token_agreement']:.2f}" if "token_agreement" in r else "-"
-        print(f"{r['engine']:12} {r['precision']:5} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
+        print(f"{r['engine']:12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
               f"{r['sentences_per_s']:8.1f} {100 * r['tokenize_decode_share']:6.1f}% {r['batch1_latency_ms']:7.2f} "
               f"{first / r['end_to_end_ms']:6.2f}x {f1:>7} {agree:>7}")

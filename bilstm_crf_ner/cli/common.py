@@ -15,7 +15,7 @@ class UsageError(BilstmCrfNerError):
     """A command-line mistake: printed as one line, exit status 2."""
 
 
-def load_tagger(path, backend: str | None = None, precision: str | None = None):
+def load_tagger(path, backend: str | None = None, precision: str | None = None, static_shapes: bool | None = None):
     """A saved :class:`~bilstm_crf_ner.BLSTMCRFModel` folder (imports TensorFlow) or an exported
     folder (:class:`~bilstm_crf_ner.runtime.Tagger`, TensorFlow-free), told apart by their files."""
     from ..runtime.layout import METADATA_FILE
@@ -26,7 +26,7 @@ def load_tagger(path, backend: str | None = None, precision: str | None = None):
     if (path / METADATA_FILE).is_file():
         from ..runtime import Tagger
 
-        return Tagger.load(path, backend=backend, precision=precision)
+        return Tagger.load(path, backend=backend, precision=precision, static_shapes=static_shapes)
     if backend or precision:
         raise UsageError(f"{path} is a saved Keras model; --backend/--precision apply to exported folders")
     from ..model import CONFIG_FILE, BLSTMCRFModel

@@ -28,6 +28,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compress-to-fp16", action="store_true", help="store IR weights in fp16")
     parser.add_argument("--no-measure", action="store_true",
                         help="skip timing the backends (the runtime then defaults to OpenVINO f32)")
+    parser.add_argument("--default-precision", choices=("f32", "fastest"), default="f32",
+                        help="f32: the runtime's default gives exactly the Keras tags; fastest: bf16/INT8 may be "
+                             "the default where measured faster and >= 99.5%% tag agreement")
     parser.add_argument("--int8", metavar="CONLL", default=None,
                         help="also write an INT8 IR (NNCF post-training quantization) calibrated on sentences of this file")
     parser.add_argument("--int8-samples", type=int, default=300, help="calibration sentences for --int8")
@@ -46,6 +49,7 @@ def run(args) -> int:
         options.update(int8_calibration=sentences[: args.int8_samples])
     model = BLSTMCRFModel.load(args.model)
     path = model.export(args.output, overwrite=args.overwrite, ovms_name=args.ovms_name, measure=not args.no_measure,
-                        compress_to_fp16=args.compress_to_fp16, progress=not args.quiet, **options)
+                        compress_to_fp16=args.compress_to_fp16, default_precision=args.default_precision,
+                        progress=not args.quiet, **options)
     print(f"exported to {path}")
     return 0

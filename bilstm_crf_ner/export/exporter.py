@@ -30,7 +30,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..errors import ModelSaveError
+from ..errors import ConfigError, ModelSaveError
 from ..fileio import atomic_folder
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions
 from ..runtime.layout import (
@@ -45,6 +45,9 @@ logger = logging.getLogger(__name__)
 
 #: Largest allowed difference between Keras and an exported f32 graph's emissions.
 PARITY_TOLERANCE = 1e-3
+#: With ``default_precision="fastest"``, bf16 / INT8 become the default only when at least this
+#: fraction of tokens keeps its f32 tag.
+MIN_DEFAULT_AGREEMENT = 0.995
 
 
 def _versions():
@@ -107,6 +110,11 @@ def _tag_agreement(model, first, second, batches, lengths) -> float:
     return equal / max(1, total)
 
 
+def _engine_key(engine) -> str:
+    backend, precision, static = engine
+    return f"{backend}_{precision}{'_static' if static else ''}_ms"
+
+
 def _check_target(path: Path, overwrite: bool):
     if path.exists() and not path.is_dir():
         raise ModelSaveError(f"{path} is a file, not a folder")
@@ -131,15 +139,20 @@ def _link_or_copy(source: Path, target: Path):
 
 
 def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", measure: bool = True,
-                 compress_to_fp16: bool = False, int8_calibration=None, progress: bool = False) -> Path:
+                 compress_to_fp16: bool = False, int8_calibration=None, default_precision: str = "f32",
+                 progress: bool = False) -> Path:
     """Export a fitted :class:`~bilstm_crf_ner.BLSTMCRFModel` to ``path`` (see the module docstring).
 
     Args:
         overwrite: replace an existing export folder at ``path`` (a non-empty folder that is
             not an export is never replaced).
         ovms_name: model name of the OpenVINO Model Server layout (``ovms/<name>/1/``).
-        measure: time ONNX Runtime and OpenVINO (f32) on a 16 x 128 batch and make the faster
-            one the runtime's default; without it OpenVINO f32 is the default.
+        measure: time ONNX Runtime and OpenVINO (f32, bf16, INT8; dynamic and static shapes)
+            on a 16 x 128 batch and make the fastest allowed engine the runtime's default;
+            without it OpenVINO f32 is the default.
+        default_precision: ``"f32"`` (default: the runtime's default engine gives exactly the
+            Keras model's tags) or ``"fastest"`` (bf16 or INT8 may become the default when they
+            are measured faster and keep at least ``MIN_DEFAULT_AGREEMENT`` of the tags).
         compress_to_fp16: store IR weights in fp16 (smaller files; computation precision is
             chosen at load time).
         int8_calibration: sentences (strings or token lists, a few hundred of the user's data)
@@ -149,6 +162,8 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         progress: show a progress bar over the export steps.
     """
     model._require_fitted()
+    if default_precision not in ("f32", "fastest"):
+        raise ConfigError(f"default_precision must be 'f32' or 'fastest', not {default_precision!r}")
     path = Path(path)
     _check_target(path, overwrite)
     embedding = model.embedding
@@ -211,18 +226,34 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             logger.info("export: INT8 tags equal f32 tags on %.2f%% of calibration tokens",
                         100 * int8["token_agreement_with_f32"])
 
-        speeds, default_backend = {}, "openvino"
+        # How often bf16 / INT8 change a tag (on the calibration sentences, else random ones).
+        check = calibration
+        if check is None:
+            check_ids = [sample_batch(model, np.random.default_rng(seed), batch=16, time=64) for seed in (2, 3)]
+            check = (check_ids, [network.sequence_lengths(b).numpy().tolist() for b in check_ids])
+        agreement = {"f32": 1.0}
+        if "bf16" in cpu_precisions():
+            agreement["bf16"] = _tag_agreement(model, backends["openvino"], OpenVINOBackend(tmp / IR_XML_FILE, "bf16"),
+                                               *check)
+        if int8 is not None:
+            agreement["int8"] = int8["token_agreement_with_f32"]
+
+        speeds, default = {}, ("openvino", "f32", False)
         if measure:
             step("timing")
             bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
-            speeds = {f"{name}_f32_ms": _median_ms(backend, bench, 10) for name, backend in backends.items()}
-            # Only f32 engines are candidates for the default: they give Keras's answers exactly.
-            default_backend = min(backends, key=lambda name: speeds[f"{name}_f32_ms"])
-            if "bf16" in cpu_precisions():
-                speeds["openvino_bf16_ms"] = _median_ms(OpenVINOBackend(tmp / IR_XML_FILE, "bf16"), bench, 10)
-            if int8 is not None:
-                speeds["openvino_int8_ms"] = _median_ms(int8_backend, bench, 10)
-            logger.info("export: 16x128 batch: %s", speeds)
+            engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
+            for precision in agreement:
+                xml = tmp / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
+                for static in (False, True):
+                    if (precision, static) != ("f32", False):
+                        engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
+            speeds = {_engine_key(e): _median_ms(backend, bench, 10) for e, backend in engines.items()}
+            # f32 engines give Keras's tags; bf16 / INT8 only where asked for and agreeing enough.
+            candidates = [e for e in engines if e[1] == "f32" or (
+                default_precision == "fastest" and agreement[e[1]] >= MIN_DEFAULT_AGREEMENT)]
+            default = min(candidates, key=lambda e: speeds[_engine_key(e)])
+            logger.info("export: 16x128 batch (ms): %s; default %s", speeds, _engine_key(default))
         bar.update()
         bar.close()
 
@@ -240,7 +271,8 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             "tokenizer": tokenizer,
             "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
             "parity": parity, "speed_16x128": speeds,
-            "default_backend": default_backend, "default_precision": "f32", "int8": int8,
+            "default_backend": default[0], "default_precision": default[1], "default_static_shapes": default[2],
+            "precision_agreement": agreement, "int8": int8,
             "ovms_model": f"{OVMS_FOLDER}/{ovms_name}",
             "versions": _versions(),
         }

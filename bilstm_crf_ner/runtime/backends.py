@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -47,12 +48,23 @@ def available_engines(metadata: dict) -> list[tuple[str, str]]:
 
 class OpenVINOBackend:
     """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
-    CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32)."""
+    CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32).
+
+    ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
+    ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent: faster for
+    steady traffic (INT8 BERT: 40 instead of 58 ms per 16 x 130 batch on 2 cores), but
+    every new shape first costs a compilation (0.1-0.8 s).
+    """
 
     name = "openvino"
 
+    #: With ``static_shapes``, padded lengths are rounded up to a multiple of this.
+    SHAPE_STEP = 16
+    #: With ``static_shapes``, at most this many compiled shapes are kept (least recently used go).
+    MAX_SHAPES = 24
+
     def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None,
-                 throughput: bool = False):
+                 throughput: bool = False, static_shapes: bool = False):
         try:
             import openvino as ov
         except ImportError:
@@ -67,12 +79,34 @@ class OpenVINOBackend:
         if num_threads:
             config["INFERENCE_NUM_THREADS"] = int(num_threads)
         try:
-            self.compiled = core.compile_model(core.read_model(str(xml_path)), "CPU", config)
+            self._model = core.read_model(str(xml_path))
+            self.compiled = core.compile_model(self._model, "CPU", config)
         except Exception as exc:
             raise BackendError(f"OpenVINO cannot load {xml_path}: {exc}") from exc
         self.precision = precision
         self.throughput = throughput
+        self.static_shapes = static_shapes
+        self._core, self._config, self._xml_path = core, config, xml_path
+        self._shapes: OrderedDict = OrderedDict()  # (batch, padded length) -> compiled model
+        self._lock = threading.Lock()
         self._local = threading.local()
+
+    def _compiled_for(self, shape: tuple):
+        """The model compiled for a static input ``shape`` (compiled on first use, then cached)."""
+        with self._lock:
+            compiled = self._shapes.get(shape)
+            if compiled is not None:
+                self._shapes.move_to_end(shape)
+                return compiled
+            model = self._model.clone()
+            model.reshape({0: list(shape)})
+            try:
+                compiled = self._shapes[shape] = self._core.compile_model(model, "CPU", self._config)
+            except Exception as exc:
+                raise BackendError(f"OpenVINO cannot compile {self._xml_path} for shape {shape}: {exc}") from exc
+            while len(self._shapes) > self.MAX_SHAPES:
+                self._shapes.popitem(last=False)
+            return compiled
 
     def run_many(self, batches, on_done=None) -> list:
         """Emissions of several batches, overlapped on an ``AsyncInferQueue`` (throughput mode).
@@ -96,11 +130,25 @@ class OpenVINOBackend:
         return results
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
-        request = getattr(self._local, "request", None)
-        if request is None:
-            request = self._local.request = self.compiled.create_infer_request()
-        request.infer({0: ids})
-        return np.array(request.get_output_tensor(0).data, dtype=np.float32, copy=True)
+        time = ids.shape[1]
+        if self.static_shapes:
+            # Padding more is exact (padded batches tag like single sentences); cut it off again.
+            padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
+            if padded != time:
+                ids = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2))
+            compiled = self._compiled_for(ids.shape)
+        else:
+            compiled = self.compiled
+        requests = getattr(self._local, "requests", None)
+        if requests is None:
+            requests = self._local.requests = {}
+        request = requests.get(id(compiled))
+        if request is None or request[0] is not compiled:
+            request = requests[id(compiled)] = (compiled, compiled.create_infer_request())
+            if len(requests) > self.MAX_SHAPES + 1:
+                requests.pop(next(iter(requests)))
+        request[1].infer({0: ids})
+        return np.array(request[1].get_output_tensor(0).data[:, :time], dtype=np.float32, copy=True)
 
 
 class ONNXRuntimeBackend:

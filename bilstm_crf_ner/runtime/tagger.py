@@ -75,7 +75,7 @@ class Tagger(PredictionMixin):
 
     @classmethod
     def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None,
-             throughput_mode: bool = False):
+             throughput_mode: bool = False, static_shapes: bool | None = None):
         """Load an exported folder.
 
         Args:
@@ -87,6 +87,9 @@ class Tagger(PredictionMixin):
             throughput_mode: OpenVINO only: compile for throughput and keep all batches of a call
                 in flight on an ``AsyncInferQueue``. Helps on many-core machines; on 2 cores the
                 default latency mode was faster (measured on the MSRA model).
+            static_shapes: OpenVINO only: compile per batch shape (see
+                :class:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend`); default: what the
+                export measured faster for this model.
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -114,7 +117,9 @@ class Tagger(PredictionMixin):
             runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
         else:
             xml = path / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
-            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode)
+            if static_shapes is None:
+                static_shapes = bool(metadata.get("default_static_shapes", False))
+            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes)
         return cls(metadata, encoder, runner)
 
     # PredictionMixin hooks (predict, predict_entities, predict_nbest)
