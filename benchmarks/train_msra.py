@@ -58,14 +58,23 @@ def parse_args():
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="benchmarks/results/msra_bilstm_crf.json")
     parser.add_argument("--save-model", default=None, help="also save the trained model to this folder")
-    return parser.parse_args()
+    parser.add_argument("--lexicon", default=None,
+                        help="word list for lexicon features; 'jieba' = jieba's dict.txt (pip install jieba)")
+    parser.add_argument("--lexicon-dim", type=int, default=16)
+    args = parser.parse_args()
+    if args.lexicon == "jieba":
+        import jieba
+
+        args.lexicon = str(Path(jieba.__file__).parent / "dict.txt")
+    return args
 
 
 def make_model(args, head, steps_per_epoch=1):
     schedule = keras.optimizers.schedules.ExponentialDecay(
         args.learning_rate, decay_steps=max(1, int(args.lr_decay_epochs * steps_per_epoch)), decay_rate=args.lr_decay)
     return BLSTMCRFModel(BareEmbedding(args.embedding_dim, bigram_dim=args.bigram_dim,
-                                       bigram_min_count=args.bigram_min_count, token_dropout=args.token_dropout), lstm_units=args.lstm_units,
+                                       bigram_min_count=args.bigram_min_count, token_dropout=args.token_dropout,
+                                       lexicon=args.lexicon, lexicon_dim=args.lexicon_dim), lstm_units=args.lstm_units,
                          dropout=args.dropout, optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0), head=head,
                          seed=args.seed)
 

@@ -19,7 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..errors import ConfigError, NotFittedError
-from ..features import TokenEncoder, bigrams
+from ..features import Lexicon, TokenEncoder, bigrams, read_lexicon
 from ..fileio import read_json, write_json
 from ..vectors import read_word2vec
 from ..vocab import Vocabulary
@@ -29,6 +29,7 @@ logger = logging.getLogger(__name__)
 
 VOCAB_FILE = "vocab.json"
 BIGRAM_VOCAB_FILE = "bigram_vocab.json"
+LEXICON_FILE = "lexicon.json"
 
 
 class _StartValues(keras.initializers.Initializer):
@@ -45,10 +46,11 @@ class _StartValues(keras.initializers.Initializer):
 
 @keras.saving.register_keras_serializable(package="bilstm_crf_ner")
 class FeatureEmbedding(keras.layers.Layer):
-    """Embeds ids ``[B, T]`` (tokens) or ``[B, T, 2]`` (tokens, bigrams) into ``[B, T, D]``."""
+    """Embeds ids ``[B, T]`` (tokens) or ``[B, T, C]`` (tokens, then bigrams if ``bigram_dim``,
+    then lexicon B / M / E type ids if ``lexicon_dim``) into ``[B, T, D]``."""
 
     def __init__(self, vocab_size, embedding_dim, bigram_vocab_size=0, bigram_dim=0, token_dropout=0.0,
-                 initial_vectors=None, **kwargs):
+                 initial_vectors=None, lexicon_types=0, lexicon_dim=0, **kwargs):
         super().__init__(**kwargs)
 
         self.vocab_size, self.embedding_dim = int(vocab_size), int(embedding_dim)
@@ -61,11 +63,16 @@ class FeatureEmbedding(keras.layers.Layer):
         self.tokens = keras.layers.Embedding(self.vocab_size, self.embedding_dim, embeddings_initializer=initializer,
                                              name="tokens")
         self.bigrams = keras.layers.Embedding(self.bigram_vocab_size, self.bigram_dim, name="bigrams") if self.bigram_dim else None
+        self.lexicon_types, self.lexicon_dim = int(lexicon_types), int(lexicon_dim)
+        self.lexicon = [keras.layers.Embedding(self.lexicon_types, self.lexicon_dim, name=f"lexicon_{position}")
+                        for position in "bme"] if self.lexicon_dim else []
 
     def build(self, input_shape):
         self.tokens.build((None, None))
         if self.bigrams is not None:
             self.bigrams.build((None, None))
+        for table in self.lexicon:
+            table.build((None, None))
         self.built = True
 
     @staticmethod
@@ -81,15 +88,20 @@ class FeatureEmbedding(keras.layers.Layer):
             # and the model cannot lean on memorised rare tokens.
             drop = keras.random.uniform(tf.shape(ids), seed=self.seed_generator) < self.token_dropout
             ids = tf.where(drop & (ids > 0), tf.ones_like(ids), ids)
-        if self.bigrams is None:
+        if self.bigrams is None and not self.lexicon:
             return self.tokens(ids)
-        return tf.concat([self.tokens(ids[..., 0]), self.bigrams(ids[..., 1])], axis=-1)
+        parts = [self.tokens(ids[..., 0])]
+        if self.bigrams is not None:
+            parts.append(self.bigrams(ids[..., 1]))
+        first = 2 if self.bigrams is not None else 1
+        parts += [table(ids[..., first + i]) for i, table in enumerate(self.lexicon)]
+        return tf.concat(parts, axis=-1)
 
     def get_config(self):
         config = super().get_config()
         config.update(vocab_size=self.vocab_size, embedding_dim=self.embedding_dim,
                       bigram_vocab_size=self.bigram_vocab_size, bigram_dim=self.bigram_dim,
-                      token_dropout=self.token_dropout)
+                      token_dropout=self.token_dropout, lexicon_types=self.lexicon_types, lexicon_dim=self.lexicon_dim)
         return config
 
 
@@ -113,11 +125,19 @@ class BareEmbedding(Embedding):
             ``embedding_dim``-sized vectors that start the token table (then fine-tuned).
         pretrained_extend_vocab: also add the file's tokens that the training data lacks to the
             vocabulary (within ``max_vocab_size``), so they keep their vectors at prediction time.
+        lexicon: a word list file (one word per line, optionally ``word freq type`` like jieba's
+            ``dict.txt``; :func:`bilstm_crf_ner.features.read_lexicon`) or a ``{word: type}``
+            dict. Each token then also gets vectors for the types of the longest dictionary words
+            it begins, continues and ends (:class:`bilstm_crf_ner.features.Lexicon`). The words
+            are saved with the model and the export.
+        lexicon_dim: size of each of the three lexicon vectors (B / M / E).
+        lexicon_max_length: longest dictionary word used, in tokens.
     """
 
     def __init__(self, embedding_dim: int = 128, min_count: int = 1, max_vocab_size: int | None = None,
                  token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1, token_dropout: float = 0.0,
-                 pretrained_vectors=None, pretrained_extend_vocab: bool = True):
+                 pretrained_vectors=None, pretrained_extend_vocab: bool = True, lexicon=None, lexicon_dim: int = 16,
+                 lexicon_max_length: int = 8):
         if int(embedding_dim) < 1 or int(bigram_dim) < 0:
             raise ValueError("embedding_dim must be positive and bigram_dim non-negative")
         if token_unit not in ("auto", "char", "word"):
@@ -133,6 +153,8 @@ class BareEmbedding(Embedding):
         self.token_dropout = float(token_dropout)
         self.pretrained_vectors = None if pretrained_vectors is None else str(pretrained_vectors)
         self.pretrained_extend_vocab = bool(pretrained_extend_vocab)
+        self.lexicon = lexicon if lexicon is None or isinstance(lexicon, dict) else str(lexicon)
+        self.lexicon_dim, self.lexicon_max_length = int(lexicon_dim), int(lexicon_max_length)
         self.encoder: TokenEncoder | None = None
         self._initial_vectors = None
 
@@ -156,7 +178,18 @@ class BareEmbedding(Embedding):
         if self.pretrained_vectors is not None:
             vocab = self._load_pretrained(vocab, counts)
         bigram_vocab = Vocabulary.from_counts(bigram_counts, self.bigram_min_count) if self.bigram_dim else None
-        self.encoder = TokenEncoder(vocab, bigram_vocab)
+        self.encoder = TokenEncoder(vocab, bigram_vocab, self._make_lexicon())
+
+    def _make_lexicon(self, words: dict | None = None) -> Lexicon | None:
+        if self.lexicon is None:
+            return None
+        if words is None:
+            words = self.lexicon if isinstance(self.lexicon, dict) else read_lexicon(self.lexicon)
+        lexicon = Lexicon(words, self.lexicon_max_length, joiner=self.joiner)
+        if not lexicon.words:
+            raise ConfigError(f"lexicon {self.lexicon if isinstance(self.lexicon, str) else '(dict)'} has no words of "
+                              f"2 to {self.lexicon_max_length} tokens")
+        return lexicon
 
     def _load_pretrained(self, vocab: Vocabulary, counts: Counter) -> Vocabulary:
         """Read the vector file; returns the (possibly extended) vocabulary and keeps the start matrix."""
@@ -195,21 +228,28 @@ class BareEmbedding(Embedding):
         encoder = self._require_vocab()
         bigram_size = len(encoder.bigram_vocab) if encoder.bigram_vocab is not None else 0
         initial, self._initial_vectors = self._initial_vectors, None  # used by the first network only
+        lexicon_types = len(encoder.lexicon.types) if encoder.lexicon is not None else 0
         return FeatureEmbedding(len(encoder.vocab), self.embedding_dim, bigram_size, self.bigram_dim, self.token_dropout,
-                                initial_vectors=initial, name="token_embedding")
+                                initial_vectors=initial, lexicon_types=lexicon_types,
+                                lexicon_dim=self.lexicon_dim if lexicon_types else 0, name="token_embedding")
 
     def get_config(self):
         return dict(embedding_dim=self.embedding_dim, min_count=self.min_count, max_vocab_size=self.max_vocab_size,
                     token_unit=self._token_unit, bigram_dim=self.bigram_dim, bigram_min_count=self.bigram_min_count,
                     token_dropout=self.token_dropout, pretrained_vectors=self.pretrained_vectors,
-                    pretrained_extend_vocab=self.pretrained_extend_vocab)
+                    pretrained_extend_vocab=self.pretrained_extend_vocab,
+                    lexicon=None if self.lexicon is None else LEXICON_FILE, lexicon_dim=self.lexicon_dim,
+                    lexicon_max_length=self.lexicon_max_length)
 
     def sample_tokens(self, rng, length):
         tokens = self._require_vocab().vocab.tokens[2:] or ["x"]  # skip <pad> and <unk>
         return [tokens[i] for i in rng.integers(0, len(tokens), size=length)]
 
     def runtime_tokenizer(self):
-        return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner,
+        encoder = self._require_vocab()
+        lexicon = None if encoder.lexicon is None else {
+            "file": LEXICON_FILE, "words": len(encoder.lexicon.words), "max_length": encoder.lexicon.max_length}
+        return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
                 "vocab_files": {name: len(tokens) for name, tokens in self.asset_files().items()}}
 
     def asset_files(self) -> dict:
@@ -223,8 +263,11 @@ class BareEmbedding(Embedding):
     def save_assets(self, folder):
         for name, tokens in self.asset_files().items():
             write_json(folder / name, tokens)
+        if self.encoder.lexicon is not None:
+            write_json(folder / LEXICON_FILE, self.encoder.lexicon.words)
 
     def load_assets(self, folder):
         kind = "a model folder with vocabularies"
         bigram_vocab = Vocabulary(read_json(folder / BIGRAM_VOCAB_FILE, kind)) if self.bigram_dim else None
-        self.encoder = TokenEncoder(Vocabulary(read_json(folder / VOCAB_FILE, kind)), bigram_vocab)
+        lexicon = self._make_lexicon(read_json(folder / LEXICON_FILE, kind)) if self.lexicon is not None else None
+        self.encoder = TokenEncoder(Vocabulary(read_json(folder / VOCAB_FILE, kind)), bigram_vocab, lexicon)

@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 from ..bert.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
 from ..decoding import constrain
 from ..errors import ModelLoadError
-from ..features import TokenEncoder
+from ..features import Lexicon, TokenEncoder
 from ..fileio import read_json
 from ..inference import PredictionMixin, decode_emissions
 from ..text import TOKENIZERS
@@ -50,7 +50,15 @@ def _sentence_encoder(path: Path, tokenizer: dict):
         if len(tokens) != size:
             raise ModelLoadError(f"{path / name} has {len(tokens)} tokens but the model was exported with {size}")
         vocabs.append(Vocabulary(tokens))
-    return TokenEncoder(*vocabs)
+    lexicon = None
+    if tokenizer.get("lexicon"):
+        spec = tokenizer["lexicon"]
+        words = json.loads((path / spec["file"]).read_text(encoding="utf-8"))
+        lexicon = Lexicon(words, spec["max_length"], joiner=tokenizer["joiner"])
+        if len(lexicon.words) != spec["words"]:
+            raise ModelLoadError(f"{path / spec['file']} has {len(lexicon.words)} words but the model was exported "
+                                 f"with {spec['words']}")
+    return TokenEncoder(*vocabs, lexicon=lexicon) if len(vocabs) == 2 else TokenEncoder(vocabs[0], None, lexicon)
 
 
 class Tagger(PredictionMixin):
@@ -102,6 +110,7 @@ class Tagger(PredictionMixin):
             raise BackendError(f"backend must be one of {BACKENDS}, not {backend!r}")
         tokenizer = metadata["tokenizer"]
         files = [tokenizer["vocab_file"]] if tokenizer.get("type") == "wordpiece" else list(tokenizer["vocab_files"])
+        files += [tokenizer["lexicon"]["file"]] if tokenizer.get("lexicon") else []
         if precision == "int8" and not metadata.get("int8"):
             raise BackendError(f"{path} has no INT8 model: export with int8_calibration=<sentences> "
                                "(CLI: bilstm-crf-ner export --int8 FILE)")

@@ -1,0 +1,86 @@
+"""Lexicon features: dictionary matches as extra id channels, in Keras, save/load and export."""
+
+import json
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError
+from bilstm_crf_ner.features import Lexicon, read_lexicon
+
+
+def brute_force(words, tokens, max_length):
+    """For each position and B/M/E, the type of the longest matching word (reference)."""
+    types = sorted(set(words.values()))
+    out = np.ones((len(tokens), 3), np.int64)
+    best = np.zeros((len(tokens), 3), np.int64)
+    for start in range(len(tokens)):
+        for stop in range(start + 2, min(len(tokens), start + max_length) + 1):
+            kind = words.get("".join(tokens[start:stop]))
+            if kind is None:
+                continue
+            for position, column in [(start, 0), *((p, 1) for p in range(start + 1, stop - 1)), (stop - 1, 2)]:
+                if stop - start > best[position, column]:
+                    best[position, column], out[position, column] = stop - start, 2 + types.index(kind)
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.text("abc", min_size=1, max_size=5), st.sampled_from(["x", "y"]), max_size=12),
+       st.lists(st.sampled_from("abc"), max_size=12))
+def test_matches_equal_brute_force(words, tokens):
+    lexicon = Lexicon(words, max_length=4)
+    kept = {w: t for w, t in words.items() if 2 <= len(w) <= 4}
+    assert lexicon.words == kept
+    if kept:  # same type ids when the type inventory is the same
+        assert lexicon.encode(tokens).tolist() == brute_force(kept, tokens, 4).tolist()
+
+
+def test_read_lexicon_formats_and_errors(tmp_path):
+    path = tmp_path / "dict.txt"
+    path.write_text("\ufeff北京 34488 ns\n北京大学 2053 nt\n\n小米手机\n", encoding="utf-8")
+    assert read_lexicon(path) == {"北京": "ns", "北京大学": "nt", "小米手机": "w"}
+    path.write_bytes(b"ok 1 n\n\xff\xfe bad\n")
+    with pytest.raises(CorpusFormatError, match="dict.txt:2"):
+        read_lexicon(path)
+    with pytest.raises(FileNotFoundError, match="lexicon file not found"):
+        read_lexicon(tmp_path / "missing.txt")
+
+
+def test_lexicon_model_trains_saves_loads_and_exports_exactly(msra, tmp_path):
+    train_x, train_y, test_x, _ = msra
+    words = {"".join(tokens[s:e]): "ne" for tokens, tags in zip(train_x[:3000], train_y[:3000])
+             for s, e in _entity_spans(tags)}  # a lexicon of training entities
+    model = BLSTMCRFModel(BareEmbedding(32, bigram_dim=8, lexicon=words, lexicon_dim=4), lstm_units=32, seed=2)
+    model.fit(train_x[:800], train_y[:800], epochs=1, batch_size=32, verbose=0)
+    assert model.network.get_layer("token_embedding").lexicon_dim == 4
+    ids = model.encode_tokens(list("在北京"))
+    assert ids.shape == (3, 5) and ids[1:, 2:].max() >= 2  # 北京 is a training entity
+    sentences = test_x[:120]
+    expected = model.predict(sentences)
+    loaded = BLSTMCRFModel.load(model.save(tmp_path / "m"))
+    assert loaded.predict(sentences) == expected
+    assert loaded.embedding.encoder.lexicon.words == model.embedding.encoder.lexicon.words
+
+    from bilstm_crf_ner.runtime import Tagger
+
+    path = model.export(tmp_path / "ir", measure=False)
+    assert json.loads((path / "metadata.json").read_text())["tokenizer"]["lexicon"]["words"] == len(
+        model.embedding.encoder.lexicon.words)
+    for backend in ("onnxruntime", "openvino"):
+        assert Tagger.load(path, backend=backend).predict(sentences) == expected
+
+
+def test_lexicon_without_usable_words_is_refused(msra):
+    train_x, train_y, _, _ = msra
+    model = BLSTMCRFModel(BareEmbedding(16, lexicon={"北": "x"}), lstm_units=8)
+    with pytest.raises(ConfigError, match="no words of 2 to 8 tokens"):
+        model.fit(train_x[:20], train_y[:20], epochs=1, verbose=0)
+
+
+def _entity_spans(tags):
+    from bilstm_crf_ner.tags import spans_from_tags
+
+    return [(start, end) for _, start, end in spans_from_tags(tags, "BIO")]
