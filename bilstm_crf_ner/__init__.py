@@ -4,7 +4,8 @@
 >>> model = BLSTMCRFModel(BareEmbedding(embedding_dim=128))
 
 Public names are imported lazily, so ``import bilstm_crf_ner.tags`` (or the deployment
-runtime) does not import TensorFlow.
+runtime) does not import TensorFlow. ``pip install bilstm_crf_ner[runtime]`` installs only
+what the runtime needs; training needs ``bilstm_crf_ner[train]`` (TensorFlow, Keras, keras-hub).
 """
 
 import importlib
@@ -40,7 +41,16 @@ __all__ = sorted(_EXPORTS)
 
 def __getattr__(name):
     if name in _EXPORTS:
-        return getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        try:
+            module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
+        except ModuleNotFoundError as exc:
+            from .errors import missing_dependency
+
+            clearer = missing_dependency(exc)
+            if clearer is None:
+                raise
+            raise clearer from exc
+        return getattr(module, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -41,3 +41,19 @@ class ModelSaveError(BilstmCrfNerError, OSError):
 
 class ConfigError(BilstmCrfNerError, ValueError):
     """An argument of a model or an embedding is invalid for the checkpoint or data it is used with."""
+
+
+#: Packages that ``pip install "bilstm_crf_ner[train]"`` brings (the runtime needs none of them).
+TRAINING_PACKAGES = frozenset({"tensorflow", "keras", "keras_hub", "seqeval", "safetensors", "huggingface_hub"})
+
+
+def missing_dependency(exc: ModuleNotFoundError) -> ModuleNotFoundError | None:
+    """A clearer error for a training dependency missing from a runtime-only install, else ``None``."""
+    package = (exc.name or "").split(".")[0]
+    if package not in TRAINING_PACKAGES:
+        return None
+    if package == "seqeval":  # scoring with the runtime needs seqeval only, not TensorFlow
+        return ModuleNotFoundError("entity scores need seqeval, which the runtime-only install leaves out: "
+                                   "pip install seqeval", name=package)
+    return ModuleNotFoundError(f"this needs {package}, which the runtime-only install leaves out: "
+                               f"pip install \"bilstm_crf_ner[train]\" (or [export] to export models)", name=package)

@@ -54,6 +54,14 @@ def main(argv=None) -> int:
         message = str(exc) or type(exc).__name__
         print(f"bilstm-crf-ner {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except ModuleNotFoundError as exc:  # a runtime-only install asked to train or export
+        from ..errors import missing_dependency
+
+        clearer = missing_dependency(exc)
+        if clearer is None:
+            raise
+        print(f"bilstm-crf-ner {args.command}: error: {clearer}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
