@@ -63,9 +63,9 @@ def parse_args():
     parser.add_argument("--lexicon-dim", type=int, default=16)
     args = parser.parse_args()
     if args.lexicon == "jieba":
-        import jieba
+        from bilstm_crf_ner.features import jieba_dictionary
 
-        args.lexicon = str(Path(jieba.__file__).parent / "dict.txt")
+        args.lexicon = jieba_dictionary()
     return args
 
 

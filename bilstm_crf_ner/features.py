@@ -77,6 +77,17 @@ class Lexicon:
         return out
 
 
+def jieba_dictionary() -> str:
+    """Path of the dictionary bundled with the ``jieba`` package (349k words with POS types)."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise FileNotFoundError("the 'jieba' lexicon needs the jieba package: pip install jieba")
+    return str(Path(spec.origin).parent / "dict.txt")
+
+
 def read_lexicon(path, default_type: str = "w") -> dict:
     """A word list file as ``{word: type}``: one word per line, optionally followed by columns
     whose last non-numeric one is the word's type (jieba's ``dict.txt``: ``word freq pos``)."""

@@ -23,6 +23,7 @@ import keras
 
 from bilstm_crf_ner import BareEmbedding, BERTEmbedding, BilstmCrfNerError, BLSTMCRFModel, TrainingTimeBudget, read_conll
 from bilstm_crf_ner.corpus import msra_files
+from bilstm_crf_ner.features import jieba_dictionary
 
 
 def main(argv=None):
@@ -35,6 +36,8 @@ def main(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--bigram-dim", type=int, default=64, help="character-bigram features (0: characters only)")
     parser.add_argument("--lstm-units", type=int, default=256)
+    parser.add_argument("--lexicon", default=None,
+                        help="dictionary for lexicon features: a word list file, or 'jieba' (pip install jieba)")
     parser.add_argument("--bert", default=None, help="BERT checkpoint folder or hub handle (default: no BERT)")
     parser.add_argument("--sequence-length", type=int, default=128, help="BERT window in pieces")
     parser.add_argument("--trainable", default="all", help="BERT layers to fine-tune: 'none', 'all' or a count")
@@ -70,8 +73,12 @@ def main(argv=None):
         # The configuration of docs/benchmarks.md: characters + bigrams, strong dropout, decaying learning rate.
         steps_per_epoch = -(-(len(x) - dev) // args.batch_size)
         schedule = keras.optimizers.schedules.ExponentialDecay(2e-3, decay_steps=5 * steps_per_epoch, decay_rate=0.8)
+        try:
+            lexicon = jieba_dictionary() if args.lexicon == "jieba" else args.lexicon
+        except FileNotFoundError as exc:
+            parser.exit(2, f"error: {exc}\n")
         embedding = BareEmbedding(embedding_dim=args.embedding_dim, bigram_dim=args.bigram_dim, bigram_min_count=3,
-                                  token_dropout=0.1)
+                                  token_dropout=0.1, lexicon=lexicon)
         model = BLSTMCRFModel(embedding, lstm_units=args.lstm_units, dropout=0.5,
                               optimizer=keras.optimizers.Adam(schedule, clipnorm=5.0))
     with tempfile.TemporaryDirectory() as tmp:

@@ -37,6 +37,7 @@ def test_train_prints_report_saves_model_and_plots(tmp_path, capsys):
     out = tmp_path / "m"
     code, stdout, _ = run_cli(["train", "--msra", str(msra_dir()), "--max-sentences", "300", "--epochs", "2",
                                "--embedding-dim", "16", "--bigram-dim", "8", "--lstm-units", "16", "--output", str(out),
+                               "--lexicon", "jieba", "--lexicon-dim", "4",
                                "--plot", str(tmp_path / "curves.png"), "--report", str(tmp_path / "r.json"), "-q"], capsys)
     assert code == 0
     assert "micro avg" in stdout and "entity errors" in stdout and "entity F1:" in stdout
@@ -47,7 +48,9 @@ def test_train_prints_report_saves_model_and_plots(tmp_path, capsys):
     assert sum(counts[k] for k in counts if k != "spurious") == report["support"]  # every gold entity classified once
     from bilstm_crf_ner import BLSTMCRFModel
 
-    assert len(BLSTMCRFModel.load(out).predict(["中国人"])[0]) == 3
+    loaded = BLSTMCRFModel.load(out)
+    assert len(loaded.predict(["中国人"])[0]) == 3
+    assert len(loaded.embedding.encoder.lexicon.words) > 300_000  # jieba's dictionary travels with the model
 
 
 def test_predict_entities_and_conll_from_stdin_and_files(folders, tmp_path, capsys, monkeypatch):

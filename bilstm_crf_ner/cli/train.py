@@ -54,6 +54,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--encoder-learning-rate", type=float, default=3e-5)
     net.add_argument("--embedding-dim", type=_positive(int), default=128)
     net.add_argument("--bigram-dim", type=int, default=64, help="character-bigram features (0: none)")
+    net.add_argument("--lexicon", metavar="FILE", help="dictionary for lexicon features (one word per line, optionally "
+                     "'word freq type'); 'jieba' = jieba's dict.txt (pip install jieba)")
+    net.add_argument("--lexicon-dim", type=_positive(int), default=16)
     net.add_argument("--lstm-units", type=_positive(int), default=256)
     net.add_argument("--lstm-layers", type=int, default=1, help="0: CRF straight on the embedding")
     net.add_argument("--dropout", type=float, default=0.5)
@@ -121,8 +124,11 @@ def _model(args, train_size):
                                   encoder_learning_rate=args.encoder_learning_rate)
         optimizer = keras.optimizers.Adam(args.learning_rate or 1e-3, clipnorm=5.0)
     else:
+        from ..features import jieba_dictionary
+
+        lexicon = jieba_dictionary() if args.lexicon == "jieba" else args.lexicon
         embedding = BareEmbedding(embedding_dim=args.embedding_dim, bigram_dim=args.bigram_dim, bigram_min_count=3,
-                                  token_dropout=0.1)
+                                  token_dropout=0.1, lexicon=lexicon, lexicon_dim=args.lexicon_dim)
         steps_per_epoch = -(-train_size // args.batch_size)
         schedule = keras.optimizers.schedules.ExponentialDecay(args.learning_rate or 2e-3,
                                                                decay_steps=5 * steps_per_epoch, decay_rate=0.8)
