@@ -27,17 +27,9 @@ from pathlib import Path
 
 import numpy as np
 
+from bilstm_crf_ner.runtime.benchmark import median_ms
+
 ENGINES = [("keras", "f32"), ("onnxruntime", "f32"), ("openvino", "f32"), ("openvino", "bf16")]
-
-
-def median_ms(fn, repeats):
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times))
 
 
 def worker(args):

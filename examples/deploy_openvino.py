@@ -31,14 +31,13 @@ import argparse
 import itertools
 import json
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 from bilstm_crf_ner.errors import BilstmCrfNerError
 from bilstm_crf_ner.runtime import BACKENDS, Tagger
 from bilstm_crf_ner.runtime.backends import PRECISIONS
+from bilstm_crf_ner.runtime.benchmark import median_ms
 
 BENCHMARK_BATCH = 16
 
@@ -68,23 +67,12 @@ def tag_lines(tagger, texts, batch_size, tags_only):
                 yield {"text": text, "entities": [e.to_dict() for e in entities]}
 
 
-def median_seconds(call, repeats):
-    """Median wall time of ``call()`` over ``repeats`` runs (after one untimed warm-up run)."""
-    call()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def benchmark(tagger, texts, repeats, tags_only):
     """``[(measure, value, unit)]``: batch-1 latency and batch-16 throughput on ``texts``."""
     tag = tagger.predict if tags_only else tagger.predict_entities  # what the script would print
-    latency = median_seconds(lambda: [tag([text]) for text in texts], repeats) / len(texts)
+    latency = median_ms(lambda: [tag([text]) for text in texts], repeats) / 1000 / len(texts)
     batch = texts * -(-BENCHMARK_BATCH // len(texts))  # at least one full batch of 16
-    elapsed = median_seconds(lambda: tag(batch, batch_size=BENCHMARK_BATCH), repeats)
+    elapsed = median_ms(lambda: tag(batch, batch_size=BENCHMARK_BATCH), repeats) / 1000
     return [("batch-1 latency", latency * 1000, "ms/sentence"),
             (f"batch-{BENCHMARK_BATCH} throughput", len(batch) / elapsed, "sentences/s")]
 
