@@ -47,9 +47,16 @@ class ConfigError(BilstmCrfNerError, ValueError):
 TRAINING_PACKAGES = frozenset({"tensorflow", "keras", "keras_hub", "seqeval", "safetensors", "huggingface_hub"})
 
 
+#: Packages that ``pip install "bilstm_crf_ner[export]"`` adds for ONNX / OpenVINO export and INT8.
+EXPORT_PACKAGES = frozenset({"tf2onnx", "onnx", "onnxruntime", "openvino", "nncf"})
+
+
 def missing_dependency(exc: ModuleNotFoundError) -> ModuleNotFoundError | None:
-    """A clearer error for a training dependency missing from a runtime-only install, else ``None``."""
+    """A clearer error for an optional dependency this install lacks, else ``None``."""
     package = (exc.name or "").split(".")[0]
+    if package in EXPORT_PACKAGES:
+        return ModuleNotFoundError(f"this needs {package}, which is not installed: pip install \"bilstm_crf_ner[export]\" "
+                                   "(export, INT8) or \"bilstm_crf_ner[runtime]\" (exported models only)", name=package)
     if package not in TRAINING_PACKAGES:
         return None
     if package == "seqeval":  # scoring with the runtime needs seqeval only, not TensorFlow

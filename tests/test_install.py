@@ -44,4 +44,5 @@ def test_missing_training_dependency_message():
 
     assert "bilstm_crf_ner[train]" in str(missing_dependency(ModuleNotFoundError("x", name="tensorflow.python")))
     assert "pip install seqeval" in str(missing_dependency(ModuleNotFoundError("x", name="seqeval")))
+    assert "bilstm_crf_ner[export]" in str(missing_dependency(ModuleNotFoundError("x", name="tf2onnx")))
     assert missing_dependency(ModuleNotFoundError("x", name="requests")) is None
