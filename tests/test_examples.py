@@ -14,7 +14,7 @@ def test_train_msra_example_runs_end_to_end(tmp_path):
     result = subprocess.run(
         [sys.executable, str(ROOT / "examples" / "train_msra.py"), "--data-dir", str(msra_dir()), "--epochs", "1",
          "--max-sentences", "400", "--max-test-sentences", "200", "--embedding-dim", "16", "--lstm-units", "16",
-         "--output", str(out), "--quiet"],
+         "--lexicon", "jieba", "--output", str(out), "--quiet"],
         capture_output=True, text=True, timeout=600,
     )
     assert result.returncode == 0, result.stderr[-3000:]
