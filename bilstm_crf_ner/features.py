@@ -57,13 +57,18 @@ class Lexicon:
         n = len(tokens)
         out = np.ones((n, 3), np.int32)
         taken = np.zeros((n, 3), np.int32)  # length of the word that set each entry
-        words, join = self.words, self.joiner.join
+        words, gap = self.words, len(self.joiner)
+        text = self.joiner.join(tokens)  # candidate words are slices of it (cheaper than joining each)
+        offsets = [0]
+        for token in tokens:
+            offsets.append(offsets[-1] + len(token) + gap)
         for start in range(n):
+            begin = offsets[start]
             for length in self._lengths:
                 stop = start + length
                 if stop > n:
                     continue
-                kind = words.get(join(tokens[start:stop]))
+                kind = words.get(text[begin:offsets[stop] - gap])
                 if kind is None:
                     continue
                 type_id = self._type_ids[kind]
