@@ -19,8 +19,8 @@ are repeated up to at least 16), each the median of ``--repeats`` runs after a w
 By default the backend is the one the export measured fastest and the precision the recorded one
 (f32: the same tags as the Keras model); ``--precision bf16`` or ``int8`` (OpenVINO; int8 needs an
 export made with INT8 calibration) may be faster and may change a few tags: measure with
-``bilstm-crf-ner benchmark`` (on the 2-core AMD machine of docs/benchmarks.md, INT8 BERT was
-faster and bf16 slower than f32).
+``bilstm-crf-ner benchmark`` (docs/benchmarks.md: on a 2-core Intel Xeon INT8 BERT was faster
+and bf16 slower than f32; on an AMD EPYC bf16 was faster).
 
 Only numpy and OpenVINO / ONNX Runtime are imported: this script never loads TensorFlow.
 """
