@@ -22,10 +22,13 @@ is pure numpy so the exported runtime computes exactly the ids the model trained
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from .errors import CorpusFormatError
 from .vocab import PAD, UNK, Vocabulary
 
 END = "</s>"
@@ -84,9 +87,6 @@ class Lexicon:
 
 def jieba_dictionary() -> str:
     """Path of the dictionary bundled with the ``jieba`` package (349k words with POS types)."""
-    import importlib.util
-    from pathlib import Path
-
     spec = importlib.util.find_spec("jieba")
     if spec is None or spec.origin is None:
         raise FileNotFoundError("the 'jieba' lexicon needs the jieba package: pip install jieba")
@@ -96,10 +96,6 @@ def jieba_dictionary() -> str:
 def read_lexicon(path, default_type: str = "w") -> dict:
     """A word list file as ``{word: type}``: one word per line, optionally followed by columns
     whose last non-numeric one is the word's type (jieba's ``dict.txt``: ``word freq pos``)."""
-    from pathlib import Path
-
-    from .errors import CorpusFormatError
-
     words = {}
     path = Path(path)
     if not path.is_file():

@@ -131,10 +131,6 @@ class BLSTMCRFModel(PredictionMixin):
             raise InputError(f"{name}: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
         return tokens, tags
 
-    @staticmethod
-    def _to_scheme(y, source: str, target: str, name: str):
-        return to_scheme(y, source, target, name)
-
     # ------------------------------------------------------------------ training
     def _build(self, tokens, types, data_scheme):
         """Build vocabularies (from ``tokens``; ``None`` when already built), tag set and network."""
@@ -270,7 +266,7 @@ class BLSTMCRFModel(PredictionMixin):
             if self.network is None:
                 self._build(tokens, entity_types(tags, source), source)
             tokens, tags = self._split_long(tokens, tags)
-            internal = self._to_scheme(tags, source, self.tag_scheme, "training data")
+            internal = to_scheme(tags, source, self.tag_scheme, "training data")
             train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
         else:
             source = self._scan_stream(stream, data_scheme)
@@ -280,7 +276,7 @@ class BLSTMCRFModel(PredictionMixin):
         if validate:
             val_source = detect_scheme(val_tags)
             val_pieces, val_piece_tags = self._split_long(val_tokens, val_tags)
-            val_internal = self._to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
+            val_internal = to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
             validation = self._dataset(self._encode(val_pieces), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
         with warnings.catch_warnings():
@@ -319,7 +315,7 @@ class BLSTMCRFModel(PredictionMixin):
             for i, (tokens, tags) in enumerate(stream):
                 name = f"training data item {i}"
                 for chunk, chunk_tags in zip(*self._split_long([tokens], [tags])):
-                    internal = self._to_scheme([chunk_tags], scheme, self.tag_scheme, name)
+                    internal = to_scheme([chunk_tags], scheme, self.tag_scheme, name)
                     yield self.encode_tokens(chunk), self._tag_ids(internal, name)[0]
 
         def batches():

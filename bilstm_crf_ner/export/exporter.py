@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import shutil
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,6 +32,7 @@ from .. import __version__
 from ..errors import ConfigError, ModelSaveError
 from ..fileio import atomic_folder
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions
+from ..runtime.benchmark import median_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
     ONNX_FILE, OVMS_FOLDER,
@@ -60,16 +60,6 @@ def _versions():
         except md.PackageNotFoundError:
             out[name] = None
     return out
-
-
-def _median_ms(run, ids, repeats):
-    run(ids)
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run(ids)
-        times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times))
 
 
 def sample_batch(model, rng: np.random.Generator, batch: int = 6, time: int = 23, full: bool = False) -> np.ndarray:
@@ -190,8 +180,8 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
     bar = tqdm(total=len(steps), unit="step", disable=not progress, leave=False)
 
     def step(name):
-        if bar.n or name != steps[0]:
-            bar.update()
+        if name != steps[0]:
+            bar.update()  # the previous step is done
         bar.set_description(f"export: {name}")
         logger.info("export: %s", name)
 
@@ -246,9 +236,11 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             for precision in agreement:
                 xml = tmp / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
                 for static in (False, True):
-                    if (precision, static) != ("f32", False):
+                    if (precision, static) == ("int8", False):
+                        engines[("openvino", "int8", False)] = int8_backend
+                    elif (precision, static) != ("f32", False):
                         engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
-            speeds = {_engine_key(e): _median_ms(backend, bench, 10) for e, backend in engines.items()}
+            speeds = {_engine_key(e): median_ms(lambda backend=backend: backend(bench), 10) for e, backend in engines.items()}
             # f32 engines give Keras's tags; bf16 / INT8 only where asked for and agreeing enough.
             candidates = [e for e in engines if e[1] == "f32" or (
                 default_precision == "fastest" and agreement[e[1]] >= MIN_DEFAULT_AGREEMENT)]

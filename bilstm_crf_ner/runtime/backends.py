@@ -51,9 +51,9 @@ class OpenVINOBackend:
     CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32).
 
     ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
-    ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent: faster for
-    steady traffic (INT8 BERT: 40 instead of 58 ms per 16 x 130 batch on 2 cores), but
-    every new shape first costs a compilation (0.1-0.8 s).
+    ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent. Whether that beats
+    dynamic shapes depends on the model and the padding it adds (the export measures both and
+    records the faster); every new shape first costs a compilation (0.1-0.8 s for a 4-layer BERT).
     """
 
     name = "openvino"

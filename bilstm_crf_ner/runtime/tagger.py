@@ -58,7 +58,7 @@ def _sentence_encoder(path: Path, tokenizer: dict):
         if len(lexicon.words) != spec["words"]:
             raise ModelLoadError(f"{path / spec['file']} has {len(lexicon.words)} words but the model was exported "
                                  f"with {spec['words']}")
-    return TokenEncoder(*vocabs, lexicon=lexicon) if len(vocabs) == 2 else TokenEncoder(vocabs[0], None, lexicon)
+    return TokenEncoder(vocabs[0], vocabs[1] if len(vocabs) > 1 else None, lexicon)
 
 
 class Tagger(PredictionMixin):
