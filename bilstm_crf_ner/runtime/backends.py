@@ -53,7 +53,7 @@ class OpenVINOBackend:
     ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
     ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent. Whether that beats
     dynamic shapes depends on the model and the padding it adds (the export measures both and
-    records the faster); every new shape first costs a compilation (0.1-0.8 s for a 4-layer BERT).
+    records the faster); every new shape first costs a compilation, about as long as loading the model.
     """
 
     name = "openvino"
