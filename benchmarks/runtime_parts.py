@@ -1,5 +1,6 @@
-"""Where prediction time goes: lexicon matching, numpy Viterbi, tf.data vs plain batches, and
-OpenVINO per-op costs (f32 vs bf16) and static vs dynamic shapes, for one saved model and its export.
+"""Where prediction time goes: the parts of one 16 x 128 predict call, lexicon matching, numpy
+Viterbi, tf.data vs plain batches, and OpenVINO per-op costs (f32 vs bf16) and static vs dynamic
+shapes, for one saved model and its export.
 
     python benchmarks/runtime_parts.py --model models/msra-lexicon --export ir-lexicon \\
         --output benchmarks/results/runtime_parts_msra_lexicon.json
@@ -37,20 +38,28 @@ def main(argv=None):
     from bilstm_crf_ner.corpus import msra_files, read_conll
     from bilstm_crf_ner.decoding import viterbi_decode
     from bilstm_crf_ner.features import Lexicon, jieba_dictionary, read_lexicon
-    from bilstm_crf_ner.inference import Decoded, decode_emissions
+    from bilstm_crf_ner.inference import Decoded, decode_emissions, normalize_inputs, tag_writer
     from bilstm_crf_ner.runtime import Tagger
-    from bilstm_crf_ner.runtime.benchmark import benchmark_batch, median_ms
+    from bilstm_crf_ner.runtime.benchmark import benchmark_batch, interleaved_ms, median_ms
 
     test_x, _ = read_conll(msra_files(args.data_dir)["test"])
     result = {"model": args.model, "export": args.export}
 
-    # Lexicon matching (jieba's dictionary), per character.
+    # Lexicon matching (jieba's dictionary), per character: one sentence at a time, and in the
+    # 16-sentence batches prediction uses.
+    start = time.perf_counter()
     lexicon = Lexicon(read_lexicon(jieba_dictionary()))
+    result["lexicon_build_s"] = time.perf_counter() - start
     sample = test_x[:2000]
+    chars = sum(map(len, sample))
     start = time.perf_counter()
     for tokens in sample:
         lexicon.encode(tokens)
-    result["lexicon_us_per_char"] = (time.perf_counter() - start) / sum(map(len, sample)) * 1e6
+    result["lexicon_us_per_char"] = (time.perf_counter() - start) / chars * 1e6
+    start = time.perf_counter()
+    for begin in range(0, len(sample), 16):
+        lexicon.encode_many(sample[begin:begin + 16])
+    result["lexicon_batched_us_per_char"] = (time.perf_counter() - start) / chars * 1e6
 
     tagger = Tagger.load(args.export, backend="openvino", precision="f32", static_shapes=False)
     batch = benchmark_batch(["".join(s) for s in test_x], 16, 128)
@@ -61,7 +70,22 @@ def main(argv=None):
     result["viterbi_numpy_ms"] = median_ms(lambda: viterbi_decode(emissions, lengths, *tagger._scores), 20)
     result["decode_emissions_ms"] = median_ms(
         lambda: decode_emissions(emissions, lengths, tagger._scores, tagger.tags, tagger.tag_scheme), 20)
-    result["encode_16x128_ms"] = median_ms(lambda: [tagger.encode_tokens(tagger.tokenize(t)[0]) for t in batch], 20)
+    result["encode_16x128_ms"] = median_ms(lambda: tagger.encode_many([tagger.tokenize(t)[0] for t in batch]), 20)
+
+    # One predict call on the 16 x 128 batch, part by part (timed in turn, 30 rounds).
+    items = normalize_inputs(batch, tagger.tokenize)
+    tokens = [item[0] for item in items]
+    paths = [d.path for d in decode_emissions(emissions, lengths, tagger._scores, tagger.tags, tagger.tag_scheme)]
+    write = tag_writer(tagger.tags, tagger.tag_scheme, tagger.data_scheme)
+    parts = {
+        "tokenize": lambda: normalize_inputs(batch, tagger.tokenize),
+        "encode": lambda: pad_batch(tagger.encode_many(tokens)),
+        "model": lambda: tagger.emissions(ids),
+        "viterbi": lambda: viterbi_decode(emissions, lengths, *tagger._scores),
+        "tags": lambda: [write(p) for p in paths],
+        "predict": lambda: tagger.predict(batch, batch_size=16),
+    }
+    result["predict_parts_ms"] = dict(zip(parts, interleaved_ms(list(parts.values()), 30)))
 
     # OpenVINO: per-op time by type and implementation, f32 vs bf16; static vs dynamic shapes, interleaved.
     core = ov.Core()

@@ -83,34 +83,40 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
 
     Returns ``(paths, scores)``: a list of int arrays, one of each sequence's length, and
     the path scores ``[B]``. Apply constraints first with :func:`constrain`.
+
+    The forward pass keeps only the running maxima (a max over the outermost axis of a
+    ``[from, to, batch]`` array is one vectorised numpy call, unlike a per-row argmax); the
+    back-pointers are recomputed for the chosen tag only while tracing back. Both use the same
+    float32 sums, so the path is the one a back-pointer table would give, ties included (first
+    index). Steps beyond a row's length run on padding and are ignored.
     """
     emissions, lengths = _check(emissions, lengths)
     batch, time, num_tags = emissions.shape
     transitions = np.asarray(transitions, dtype=np.float32)
     if time == 0:
         return [np.zeros(0, dtype=np.int64) for _ in range(batch)], np.zeros(batch, dtype=np.float32)
-    score = np.asarray(start, dtype=np.float32)[None, :] + emissions[:, 0]
-    backpointers = np.empty((max(time - 1, 0), batch, num_tags), dtype=np.int64)
-    identity = np.arange(num_tags)
-    shortest = int(lengths.min()) if batch else 0
+    steps = np.ascontiguousarray(emissions.transpose(1, 2, 0))  # [T, K, B]
+    alpha = np.empty((time, num_tags, batch), dtype=np.float32)  # best score ending in each tag
+    np.add(np.asarray(start, dtype=np.float32)[:, None], steps[0], out=alpha[0])
+    from_to = np.ascontiguousarray(transitions[:, :, None])
+    candidates = np.empty((num_tags, num_tags, batch), dtype=np.float32)
     for t in range(1, time):
-        candidates = score[:, :, None] + transitions[None]
-        best = candidates.argmax(axis=1)
-        step = candidates.max(axis=1) + emissions[:, t]
-        if t < shortest:  # every row still active: no masking needed
-            score = step
-            backpointers[t - 1] = best
-        else:
-            active = (t < lengths)[:, None]
-            score = np.where(active, step, score)
-            backpointers[t - 1] = np.where(active, best, identity[None, :])
-    final = score + np.asarray(end, dtype=np.float32)[None, :]
-    last = final.argmax(axis=1)
-    best_scores = final[np.arange(batch), last]
-    tags = np.empty((batch, time), dtype=np.int64)
-    tags[:, time - 1] = last
+        np.add(alpha[t - 1][:, None, :], from_to, out=candidates)
+        np.maximum.reduce(candidates, axis=0, out=alpha[t])
+        alpha[t] += steps[t]
     rows = np.arange(batch)
-    for t in range(time - 2, -1, -1):
-        tags[:, t] = backpointers[t][rows, tags[:, t + 1]]
-    paths = [tags[b, : lengths[b]].copy() for b in range(batch)]
+    last_step = np.maximum(lengths - 1, 0)
+    final = alpha[last_step, :, rows] + np.asarray(end, dtype=np.float32)[None, :]
+    tag = final.argmax(axis=1)
+    best_scores = final[rows, tag]
+    into = np.ascontiguousarray(transitions.T)  # [to, from]
+    tags = np.empty((time, batch), dtype=np.int64)
+    tags[time - 1] = tag
+    ragged = bool((last_step < time - 1).any())
+    for t in range(time - 1, 0, -1):
+        previous = (alpha[t - 1].T + into[tag]).argmax(axis=1)
+        tag = np.where(t <= last_step, previous, tag) if ragged else previous
+        tags[t - 1] = tag
+    tags = np.ascontiguousarray(tags.T)
+    paths = [tags[b, : lengths[b]] for b in range(batch)]
     return paths, np.where(lengths > 0, best_scores, 0.0).astype(np.float32)

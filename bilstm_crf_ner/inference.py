@@ -18,7 +18,7 @@ from .decoding import viterbi_decode
 from .entities import extract_entities
 from .errors import InputError, TagSchemeError
 from .marginals import nbest_viterbi, scaled_forward_backward, span_probability
-from .tags import convert_tags, detect_scheme, normalize_scheme, spans_from_tags
+from .tags import OUTSIDE, allowed_transitions, convert_tags, detect_scheme, normalize_scheme, spans_from_tags
 from .windows import merge_windows
 
 #: Cap on padded tokens per prediction batch, so one very long text does not take a huge batch.
@@ -147,16 +147,34 @@ def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: st
     return out
 
 
-def ids_to_tags(path, tags: Sequence[str], model_scheme: str, target_scheme: str) -> list[str]:
-    sequence = [tags[i] for i in path]
-    return sequence if target_scheme == model_scheme else convert_tags(sequence, model_scheme, target_scheme)
+def tag_writer(tags: Sequence[str], model_scheme: str, target_scheme: str):
+    """A function from a tag-id path to tag strings in ``target_scheme``.
+
+    BIOES paths that are valid (constrained Viterbi gives nothing else) become BIO tag by tag
+    (S -> B, E -> I); anything else goes through :func:`~bilstm_crf_ner.tags.convert_tags`,
+    which reads entity spans leniently, so both give the same tags.
+    """
+    if target_scheme == model_scheme:
+        return lambda path: [tags[i] for i in path]
+    if (model_scheme, target_scheme) != ("BIOES", "BIO"):
+        return lambda path: convert_tags([tags[i] for i in path], model_scheme, target_scheme)
+    trans, start, end = allowed_transitions(tags, model_scheme)
+    as_bio = [tag if tag == OUTSIDE else ("B" if tag[0] in "BS" else "I") + tag[1:] for tag in tags]
+
+    def write(path):
+        path = np.asarray(path)
+        if len(path) and start[path[0]] and end[path[-1]] and trans[path[:-1], path[1:]].all():
+            return [as_bio[i] for i in path]
+        return convert_tags([tags[i] for i in path], model_scheme, target_scheme)
+
+    return write
 
 
 class PredictionMixin:
     """``predict`` / ``predict_entities`` / ``predict_nbest``, shared by the Keras model and the runtime.
 
     A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
-    ``encode_tokens(tokens)``, ``_require_ready()``, ``_decode_batch(ids, lengths, scores,
+    ``encode_tokens(tokens)`` (and may override ``encode_many(sentences)``), ``_require_ready()``, ``_decode_batch(ids, lengths, scores,
     nbest) -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
     override ``_decode_batches`` to run several batches at once, and ``windows(tokens)`` when
     its encoder has a length limit. A text cut into several windows is scored window by
@@ -166,6 +184,10 @@ class PredictionMixin:
 
     def windows(self, tokens):
         return [(0, len(tokens))]
+
+    def encode_many(self, sentences):
+        """``encode_tokens`` of each token list (encoders may do a batch faster at once)."""
+        return [self.encode_tokens(tokens) for tokens in sentences]
 
     def _decode_batches(self, batches, lengths, scores, nbest, progress):
         bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
@@ -186,14 +208,14 @@ class PredictionMixin:
         decoded = [EMPTY] * len(items)
         whole = [i for i, w in enumerate(windows) if len(w) == 1]
         if whole:
-            results = run_in_batches([self.encode_tokens(items[i][0]) for i in whole], [len(items[i][0]) for i in whole],
+            results = run_in_batches(self.encode_many([items[i][0] for i in whole]), [len(items[i][0]) for i in whole],
                                      lambda b, n: self._decode_batches(b, n, scores, nbest, progress), batch_size)
             for i, result in zip(whole, results):
                 decoded[i] = result
         windowed = [i for i, w in enumerate(windows) if len(w) > 1]
         if windowed:
             parts = [(i, start, stop) for i in windowed for start, stop in windows[i]]
-            emissions = run_in_batches([self.encode_tokens(items[i][0][start:stop]) for i, start, stop in parts],
+            emissions = run_in_batches(self.encode_many([items[i][0][start:stop] for i, start, stop in parts]),
                                        [stop - start for _, start, stop in parts], self._emissions_batches, batch_size)
             params, begin = self._crf_scores(), 0
             for i in windowed:
@@ -219,7 +241,8 @@ class PredictionMixin:
         """
         _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
         target = normalize_scheme(tag_scheme or self.data_scheme)
-        tags = [ids_to_tags(d.path, self.tags, self.tag_scheme, target) for d in decoded]
+        write = tag_writer(self.tags, self.tag_scheme, target)
+        tags = [write(d.path) for d in decoded]
         if return_scores:
             return tags, [d.token_scores.tolist() for d in decoded]
         return tags
@@ -244,7 +267,8 @@ class PredictionMixin:
             raise InputError("n must be at least 1")
         _, decoded = self._decode(x, batch_size, nbest=int(n), progress=progress)
         target = normalize_scheme(tag_scheme or self.data_scheme)
-        return [[(ids_to_tags(path, self.tags, self.tag_scheme, target), prob) for path, prob in d.nbest] for d in decoded]
+        write = tag_writer(self.tags, self.tag_scheme, target)
+        return [[(write(path), prob) for path, prob in d.nbest] for d in decoded]
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4, progress: bool = False):
         """Entity-level precision, recall and F1 (seqeval), overall and per type, with a summary

@@ -198,7 +198,7 @@ class BLSTMCRFModel(PredictionMixin):
         return tf.TensorSpec([None, None, *channels], tf.int32, name="token_ids")
 
     def _encode(self, sentences):
-        return [self.encode_tokens(tokens) for tokens in sentences]
+        return self.encode_many(sentences)
 
     def _dataset(self, ids, tag_ids, batch_size, shuffle, rng):
         lengths = np.array([len(s) for s in ids])
@@ -383,6 +383,9 @@ class BLSTMCRFModel(PredictionMixin):
 
     def encode_tokens(self, tokens):
         return self.embedding.encode(tokens)
+
+    def encode_many(self, sentences):
+        return self.embedding.encode_many(sentences)
 
     @property
     def joiner(self) -> str:

@@ -15,9 +15,12 @@ from __future__ import annotations
 import re
 
 _WORD = re.compile(r"\S+")
+_SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
 
 
 def char_tokens(text: str):
+    if _SPACE.search(text) is None:  # the usual case for Chinese: every character is a token
+        return list(text), list(zip(range(len(text)), range(1, len(text) + 1)))
     tokens, offsets = [], []
     for i, ch in enumerate(text):
         if not ch.isspace():

@@ -91,7 +91,9 @@ def test_evaluate_saved_and_exported_models_agree(folders, tmp_path, capsys):
 def test_export_int8_and_runtime_precisions(folders, msra):
     model, _, ir = folders
     meta = json.loads((ir / "metadata.json").read_text())
-    assert meta["int8"]["calibration_sentences"] == 64 and meta["int8"]["kept_float"]
+    # 64 sentences: 48 calibrate, every 4th (16) measures the agreement
+    assert meta["int8"]["calibration_sentences"] == 48 and meta["int8"]["kept_float"]
+    assert meta["int8"]["agreement_sentences"] == 16 and meta["int8"]["agreement_held_out"]
     assert 0.9 <= meta["int8"]["token_agreement_with_f32"] <= 1.0
     int8 = Tagger.load(ir, precision="int8")
     sentences = msra[2][:100]

@@ -85,3 +85,29 @@ def test_empty_batch_and_zero_length():
     assert len(paths[0]) == 0 and len(paths[1]) == 2 and scores[0] == 0
     paths, _ = viterbi_decode(np.zeros((1, 0, 4)), [0], np.zeros((4, 4)), np.zeros(4), np.zeros(4))
     assert len(paths[0]) == 0
+
+
+def backpointer_viterbi(emissions, length, transitions, start, end):
+    """Textbook Viterbi with a back-pointer table (first index wins ties), one sequence."""
+    score = start + emissions[0]
+    pointers = []
+    for t in range(1, length):
+        candidates = score[:, None] + transitions
+        pointers.append(candidates.argmax(axis=0))
+        score = candidates.max(axis=0) + emissions[t]
+    path = [int((score + end).argmax())]
+    for best in reversed(pointers):
+        path.append(int(best[path[-1]]))
+    return path[::-1]
+
+
+@settings(max_examples=150, deadline=None)
+@given(crf_cases(max_tags=5, max_time=9, max_batch=4), st.booleans())
+def test_viterbi_breaks_ties_like_a_backpointer_table(case, ties):
+    emissions, lengths, transitions, start, end = case
+    if ties:  # small integers: many equal-scoring paths
+        emissions, transitions, start, end = (np.round(a).clip(-1, 1).astype(np.float32)
+                                              for a in (emissions, transitions, start, end))
+    paths, _ = viterbi_decode(emissions, lengths, transitions, start, end)
+    for b, length in enumerate(lengths):
+        assert paths[b].tolist() == backpointer_viterbi(emissions[b], length, transitions, start, end)

@@ -178,3 +178,16 @@ def test_runtime_scores_equal_keras_to_1e5(exported, msra):
         for a, b in zip(tagger.predict_nbest(sample, n=3), model.predict_nbest(sample, n=3)):
             assert [t for t, _ in a] == [t for t, _ in b]
             np.testing.assert_allclose([p for _, p in a], [p for _, p in b], atol=1e-5)
+
+
+def test_default_engine_policy():
+    """f32 engines always qualify; bf16 / INT8 only under 'fastest' and with enough agreement."""
+    from bilstm_crf_ner.export.exporter import MIN_DEFAULT_AGREEMENT, choose_default
+
+    speeds = {("onnxruntime", "f32", False): 30.0, ("openvino", "f32", False): 25.0, ("openvino", "f32", True): 24.0,
+              ("openvino", "bf16", False): 20.0, ("openvino", "int8", True): 10.0}
+    agreement = {"f32": 1.0, "bf16": 1.0, "int8": MIN_DEFAULT_AGREEMENT}
+    assert choose_default(speeds, agreement, "f32") == ("openvino", "f32", True)
+    assert choose_default(speeds, agreement, "fastest") == ("openvino", "int8", True)
+    agreement["int8"] = MIN_DEFAULT_AGREEMENT - 1e-3  # INT8 changes too many tags: bf16 is next
+    assert choose_default(speeds, agreement, "fastest") == ("openvino", "bf16", False)

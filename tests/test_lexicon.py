@@ -38,6 +38,56 @@ def test_matches_equal_brute_force(words, tokens):
         assert lexicon.encode(tokens).tolist() == brute_force(kept, tokens, 4).tolist()
 
 
+def slicing_reference(lexicon, tokens):
+    """The straightforward matcher: try every span length at every position on joined slices."""
+    n = len(tokens)
+    out, taken = np.ones((n, 3), np.int64), np.zeros((n, 3), np.int64)
+    lengths = sorted({len(w.split(" ")) if lexicon.joiner else len(w) for w in lexicon.words}, reverse=True)
+    for start in range(n):
+        for length in lengths:
+            stop = start + length
+            kind = lexicon.words.get(lexicon.joiner.join(tokens[start:stop])) if stop <= n else None
+            if kind is None:
+                continue
+            type_id = lexicon.types.encode([kind])[0]
+            for position, column in [(start, 0), *((p, 1) for p in range(start + 1, stop - 1)), (stop - 1, 2)]:
+                if length > taken[position, column]:
+                    taken[position, column], out[position, column] = length, type_id
+    return out
+
+
+pieces = st.sampled_from(["a", "b", "c", "ab", "bc", "a b", "😀", "", "中国"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["", " "]), st.integers(2, 5),
+       st.dictionaries(st.lists(pieces, min_size=1, max_size=4).map(tuple), st.sampled_from(["x", "y", "z"]), max_size=15),
+       st.lists(st.lists(pieces, max_size=10), max_size=4))
+def test_batched_matching_equals_slicing_on_any_tokens(joiner, max_length, word_parts, sentences):
+    """Multi-character, empty and non-BMP tokens, both joiners, several sentences at once."""
+    words = {joiner.join(parts): kind for parts, kind in word_parts.items()}
+    lexicon = Lexicon(words, max_length=max_length, joiner=joiner)
+    batch = lexicon.encode_many(sentences)
+    assert len(batch) == len(sentences)
+    for tokens, ids in zip(sentences, batch):
+        assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
+        assert lexicon.encode(tokens).tolist() == ids.tolist()
+    nonempty = [[t for t in tokens if t] for tokens in sentences]  # empty tokens take a slower path
+    for tokens, ids in zip(nonempty, lexicon.encode_many(nonempty)):
+        assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
+
+
+def test_jieba_matching_equals_slicing_on_msra(msra):
+    """The real dictionary (349k words) on real sentences, batched as the runtime does."""
+    from bilstm_crf_ner.features import jieba_dictionary
+
+    lexicon = Lexicon(read_lexicon(jieba_dictionary()))
+    sentences = msra[2][:200]
+    for tokens, ids in zip(sentences, lexicon.encode_many(sentences)):
+        assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
+    assert (np.concatenate(lexicon.encode_many(sentences)) > 1).mean() > 0.3  # it does find words
+
+
 def test_read_lexicon_formats_and_errors(tmp_path):
     path = tmp_path / "dict.txt"
     path.write_text("\ufeff北京 34488 ns\n北京大学 2053 nt\n\n小米手机\n", encoding="utf-8")

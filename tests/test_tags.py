@@ -100,3 +100,24 @@ def test_transition_masks_match_hand_written_rules():
     i = {t: k for k, t in enumerate(bio)}
     assert not trans[i["O"], i["I-PER"]] and not trans[i["B-PER"], i["I-LOC"]] and trans[i["I-PER"], i["B-PER"]]
     assert end.all() and not start[i["I-LOC"]]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 8), max_size=12), st.sampled_from(["BIO", "BIOES"]))
+def test_tag_writer_equals_convert_tags(path, target):
+    """The table shortcut for valid BIOES paths gives what the span-based conversion gives
+    (and the model's own scheme is returned as decoded)."""
+    from bilstm_crf_ner.inference import tag_writer
+
+    tags = tag_inventory(["PER", "LOC"], "BIOES")
+    write = tag_writer(tags, "BIOES", target)
+    for candidate in (path, _repair(tags, path)):
+        named = [tags[i] for i in candidate]
+        assert write(candidate) == (named if target == "BIOES" else convert_tags(named, "BIOES", target))
+
+
+def _repair(tags, path):
+    """The ids of ``path`` made valid BIOES (so the shortcut is exercised, not only the fallback)."""
+    repaired = convert_tags([tags[i] for i in path], "BIOES", "BIOES")
+    assert is_valid(repaired, "BIOES")
+    return [tags.index(t) for t in repaired]

@@ -55,12 +55,17 @@ def _data(source):
     return [joiner.join(sentence) for sentence in x], x, y
 
 
-def _engines(args):
+def _metadata(args):
     from ..fileio import read_json
-    from ..runtime.backends import available_engines
     from ..runtime.layout import METADATA_FILE
 
-    metadata = read_json(Path(args.model) / METADATA_FILE, "an exported bilstm_crf_ner model")
+    return read_json(Path(args.model) / METADATA_FILE, "an exported bilstm_crf_ner model")
+
+
+def _engines(args):
+    from ..runtime.backends import available_engines
+
+    metadata = _metadata(args)
     if args.engines:
         engines = []
         for item in args.engines.split(","):
@@ -80,6 +85,9 @@ def run(args) -> int:
     if not texts:
         raise UsageError(f"{args.data} has no text to benchmark on")
     engines = ([("keras", "f32", False)] if args.keras else []) + _engines(args)
+    metadata = _metadata(args)
+    default = (metadata.get("default_backend", "openvino"), metadata.get("default_precision", "f32"),
+               bool(metadata.get("default_static_shapes", False)))
     if y is not None and args.eval_sentences:
         from ..evaluation import entity_report
         from ..inference import to_scheme
@@ -93,7 +101,8 @@ def run(args) -> int:
             tagger = load_tagger(args.keras)
         else:
             tagger = load_tagger(args.model, backend, precision, static if backend == "openvino" else None)
-        row = {"engine": backend, "precision": precision, "static_shapes": static, "load_s": time.perf_counter() - start}
+        row = {"engine": backend, "precision": precision, "static_shapes": static, "load_s": time.perf_counter() - start,
+               "default": (backend, precision, static if backend == "openvino" else False) == default}
         row.update(measure(tagger, texts, args.batch_size, args.max_length, args.repeats))
         if y is not None and args.eval_sentences:
             tags = tagger.predict(x[: args.eval_sentences], tag_scheme="BIO")
@@ -118,11 +127,12 @@ def _print_table(results, args):
     first = results[0]["end_to_end_ms"]
     header = (f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} "
               f"{'tok+dec':>7} {'b1 ms':>7} {'speedup':>7} {'F1':>7} {'agree':>7}")
-    print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs")
+    print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs; "
+          "* = the engine Tagger.load picks by default")
     print(header)
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
         agree = f"{100 * r['token_agreement']:.2f}" if "token_agreement" in r else "-"
-        print(f"{r['engine']:12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
+        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
               f"{r['sentences_per_s']:8.1f} {100 * r['tokenize_decode_share']:6.1f}% {r['batch1_latency_ms']:7.2f} "
               f"{first / r['end_to_end_ms']:6.2f}x {f1:>7} {agree:>7}")

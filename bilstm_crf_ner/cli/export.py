@@ -28,9 +28,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compress-to-fp16", action="store_true", help="store IR weights in fp16")
     parser.add_argument("--no-measure", action="store_true",
                         help="skip timing the backends (the runtime then defaults to OpenVINO f32)")
-    parser.add_argument("--default-precision", choices=("f32", "fastest"), default="f32",
+    parser.add_argument("--default-precision", choices=("auto", "f32", "fastest"), default="auto",
                         help="f32: the runtime's default gives exactly the Keras tags; fastest: bf16/INT8 may be "
-                             "the default where measured faster and >= 99.5%% tag agreement")
+                             "the default where measured faster and >= 99.5%% tag agreement; auto (default): "
+                             "fastest with --int8, else f32")
     parser.add_argument("--int8", metavar="CONLL", default=None,
                         help="also write an INT8 IR (NNCF post-training quantization) calibrated on sentences of this file")
     parser.add_argument("--int8-samples", type=int, default=300, help="calibration sentences for --int8")

@@ -224,6 +224,9 @@ class BareEmbedding(Embedding):
     def encode(self, tokens):
         return self._require_vocab().encode(tokens)
 
+    def encode_many(self, sentences):
+        return self._require_vocab().encode_many(sentences)
+
     def build_layer(self):
         encoder = self._require_vocab()
         bigram_size = len(encoder.bigram_vocab) if encoder.bigram_vocab is not None else 0

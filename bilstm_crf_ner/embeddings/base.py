@@ -52,6 +52,10 @@ class Embedding:
         """
         raise NotImplementedError
 
+    def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """:meth:`encode` of each sentence; subclasses may encode a batch faster at once."""
+        return [self.encode(tokens) for tokens in sentences]
+
     def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
         """Token ranges to encode separately (see :mod:`bilstm_crf_ner.windows`); one range
         unless the encoder has a length limit."""

@@ -32,7 +32,7 @@ from .. import __version__
 from ..errors import ConfigError, ModelSaveError
 from ..fileio import atomic_folder
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions
-from ..runtime.benchmark import median_ms
+from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
     ONNX_FILE, OVMS_FOLDER,
@@ -48,6 +48,16 @@ PARITY_TOLERANCE = 1e-3
 #: With ``default_precision="fastest"``, bf16 / INT8 become the default only when at least this
 #: fraction of tokens keeps its f32 tag.
 MIN_DEFAULT_AGREEMENT = 0.995
+DEFAULT_PRECISIONS = ("auto", "f32", "fastest")
+
+
+def choose_default(speeds: dict, agreement: dict, policy: str) -> tuple:
+    """The engine ``(backend, precision, static_shapes)`` the runtime loads by default: the fastest
+    of ``speeds`` (ms per engine) among the exact f32 engines and, with ``policy="fastest"``, the
+    bf16 / INT8 engines whose tags agree with f32 on at least ``MIN_DEFAULT_AGREEMENT`` of tokens."""
+    candidates = [e for e in speeds if e[1] == "f32" or (
+        policy == "fastest" and agreement.get(e[1], 0.0) >= MIN_DEFAULT_AGREEMENT)]
+    return min(candidates, key=speeds.get)
 
 
 def _versions():
@@ -129,7 +139,7 @@ def _link_or_copy(source: Path, target: Path):
 
 
 def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", measure: bool = True,
-                 compress_to_fp16: bool = False, int8_calibration=None, default_precision: str = "f32",
+                 compress_to_fp16: bool = False, int8_calibration=None, default_precision: str = "auto",
                  progress: bool = False) -> Path:
     """Export a fitted :class:`~bilstm_crf_ner.BLSTMCRFModel` to ``path`` (see the module docstring).
 
@@ -140,20 +150,25 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         measure: time ONNX Runtime and OpenVINO (f32, bf16, INT8; dynamic and static shapes)
             on a 16 x 128 batch and make the fastest allowed engine the runtime's default;
             without it OpenVINO f32 is the default.
-        default_precision: ``"f32"`` (default: the runtime's default engine gives exactly the
-            Keras model's tags) or ``"fastest"`` (bf16 or INT8 may become the default when they
-            are measured faster and keep at least ``MIN_DEFAULT_AGREEMENT`` of the tags).
+        default_precision: ``"f32"`` (the runtime's default engine gives exactly the Keras
+            model's tags), ``"fastest"`` (bf16 or INT8 may become the default when they are
+            measured faster and keep at least ``MIN_DEFAULT_AGREEMENT`` of the tags) or
+            ``"auto"`` (default): ``"fastest"`` when ``int8_calibration`` is given (asking for
+            an INT8 model is asking to use it), else ``"f32"``.
         compress_to_fp16: store IR weights in fp16 (smaller files; computation precision is
             chosen at load time).
         int8_calibration: sentences (strings or token lists, a few hundred of the user's data)
             to calibrate an INT8 IR on (NNCF post-training quantization; needs ``nncf``); the
-            runtime loads it with ``precision="int8"``. Its tag agreement with f32 on these
-            sentences is recorded in the metadata.
+            runtime loads it with ``precision="int8"``. Every 4th sentence (from 8 on) is kept
+            out of calibration to measure the INT8 and bf16 tag agreement with f32, recorded in
+            the metadata.
         progress: show a progress bar over the export steps.
     """
     model._require_fitted()
-    if default_precision not in ("f32", "fastest"):
-        raise ConfigError(f"default_precision must be 'f32' or 'fastest', not {default_precision!r}")
+    if default_precision not in DEFAULT_PRECISIONS:
+        raise ConfigError(f"default_precision must be one of {DEFAULT_PRECISIONS}, not {default_precision!r}")
+    if default_precision == "auto":
+        default_precision = "f32" if int8_calibration is None else "fastest"
     path = Path(path)
     _check_target(path, overwrite)
     embedding = model.embedding
@@ -175,7 +190,14 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         # twin of the network with the same weights.
         network = model._make_network(mixed_precision=None)
         network.set_weights(model.network.get_weights())
-    calibration = None if int8_calibration is None else calibration_batches(model, int8_calibration)
+    calibration = held_out = None
+    if int8_calibration is not None:
+        # Every 4th sentence is held out of calibration to measure how often INT8 (and bf16)
+        # change a tag: the agreement that decides whether they may become the default.
+        sentences = list(int8_calibration)
+        fit = [s for i, s in enumerate(sentences) if i % 4 != 3] if len(sentences) >= 8 else sentences
+        calibration = calibration_batches(model, fit)
+        held_out = calibration_batches(model, sentences[3::4]) if len(sentences) >= 8 else calibration
     steps = ["ONNX", "OpenVINO IR", "parity check"] + (["INT8"] if calibration else []) + (["timing"] if measure else [])
     bar = tqdm(total=len(steps), unit="step", disable=not progress, leave=False)
 
@@ -211,13 +233,15 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
 
             int8 = quantize_ir(tmp / IR_XML_FILE, tmp / INT8_XML_FILE, calibration[0])
             int8_backend = OpenVINOBackend(tmp / INT8_XML_FILE, "int8")
-            int8["token_agreement_with_f32"] = _tag_agreement(model, backends["openvino"], int8_backend, *calibration)
+            int8["token_agreement_with_f32"] = _tag_agreement(model, backends["openvino"], int8_backend, *held_out)
+            int8["agreement_sentences"] = sum(map(len, held_out[1]))
+            int8["agreement_held_out"] = held_out is not calibration
             int8["xml"] = INT8_XML_FILE
-            logger.info("export: INT8 tags equal f32 tags on %.2f%% of calibration tokens",
+            logger.info("export: INT8 tags equal f32 tags on %.2f%% of held-out tokens",
                         100 * int8["token_agreement_with_f32"])
 
-        # How often bf16 / INT8 change a tag (on the calibration sentences, else random ones).
-        check = calibration
+        # How often bf16 / INT8 change a tag (on held-out user sentences, else random ones).
+        check = held_out
         if check is None:
             check_ids = [sample_batch(model, np.random.default_rng(seed), batch=16, time=64) for seed in (2, 3)]
             check = (check_ids, [network.sequence_lengths(b).numpy().tolist() for b in check_ids])
@@ -240,11 +264,11 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
                         engines[("openvino", "int8", False)] = int8_backend
                     elif (precision, static) != ("f32", False):
                         engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
-            speeds = {_engine_key(e): median_ms(lambda backend=backend: backend(bench), 10) for e, backend in engines.items()}
-            # f32 engines give Keras's tags; bf16 / INT8 only where asked for and agreeing enough.
-            candidates = [e for e in engines if e[1] == "f32" or (
-                default_precision == "fastest" and agreement[e[1]] >= MIN_DEFAULT_AGREEMENT)]
-            default = min(candidates, key=lambda e: speeds[_engine_key(e)])
+            # Engines timed in turn within each repeat: a slow spell of the machine hits all alike.
+            times = interleaved_ms([lambda backend=backend: backend(bench) for backend in engines.values()], 10)
+            timed = dict(zip(engines, times))
+            speeds = {_engine_key(e): ms for e, ms in timed.items()}
+            default = choose_default(timed, agreement, default_precision)
             logger.info("export: 16x128 batch (ms): %s; default %s", speeds, _engine_key(default))
         bar.update()
         bar.close()

@@ -38,6 +38,19 @@ def benchmark_batch(texts: Sequence[str], batch_size: int = 16, max_length: int 
     return [t[:max_length] for t in chosen]
 
 
+def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int) -> list[float]:
+    """Median wall time (ms) of each of ``runs``, timed in turn within each repeat (after one
+    warm-up round), so a slow spell of a shared machine hits all of them alike."""
+    times = [[] for _ in runs]
+    for repeat in range(max(1, repeats) + 1):
+        for run, out in zip(runs, times):
+            start = time.perf_counter()
+            run()
+            if repeat:
+                out.append((time.perf_counter() - start) * 1e3)
+    return [float(np.median(t)) for t in times]
+
+
 def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int = 128, repeats: int = 20) -> dict:
     """Times (ms, medians) of ``tagger`` on a ``batch_size`` x ``max_length`` batch of ``texts``.
 
@@ -46,11 +59,13 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
     - ``tokenize_decode_share``: the part of end-to-end not spent in the model;
     - ``batch1_latency_ms``: the first text alone, end to end;
     - ``sentences_per_s``: ``batch_size`` / end-to-end time.
+
+    Model-only and end-to-end runs alternate, so their difference is not machine noise.
     """
     batch = benchmark_batch(texts, batch_size, max_length)
     ids = pad_batch([tagger.encode_tokens(tagger.tokenize(t)[0]) for t in batch])
-    model_only = median_ms(lambda: tagger._emissions_batch(ids), repeats)
-    end_to_end = median_ms(lambda: tagger.predict(batch, batch_size=batch_size), repeats)
+    model_only, end_to_end = interleaved_ms([lambda: tagger._emissions_batch(ids),
+                                             lambda: tagger.predict(batch, batch_size=batch_size)], repeats)
     single = [next(t for t in texts if t.strip())[:max_length]]
     latency = median_ms(lambda: tagger.predict(single), repeats * 3)
     return {
