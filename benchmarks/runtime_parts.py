@@ -4,7 +4,7 @@ shapes, for one saved model and its export.
 
     python benchmarks/runtime_parts.py --model models/msra-lexicon --export ir-lexicon \\
         --output benchmarks/results/runtime_parts_msra_lexicon.json
-    python benchmarks/runtime_parts.py --model /tmp/bert4x256-model --export /tmp/bert-ir --skip-tf-data \\
+    python benchmarks/runtime_parts.py --model /tmp/bert-msra-model --export /tmp/bert-msra-ir --skip-tf-data \\
         --output benchmarks/results/runtime_parts_bert_4x256.json
 
 The numbers behind the explanations in docs/benchmarks.md and docs/deployment.md.

@@ -50,8 +50,8 @@ class Lexicon:
     longest word that begins (B), continues (M) or ends (E) at it, or 1 when none does; a
     token inside several longest words takes the one that starts first. Multi-token words are
     matched on the tokens joined by ``joiner``. ``encode_many`` does a whole batch in a few
-    vectorised steps: the words are a character trie in sorted numpy arrays, walked from every
-    token start at once.
+    vectorised steps: the words form a character trie (its edges in a numpy hash table), walked
+    from every token start at once, one character per step.
     """
 
     def __init__(self, words: dict, max_length: int = 8, joiner: str = ""):
@@ -62,6 +62,7 @@ class Lexicon:
         sizes = {len(w.split(" ")) if joiner else len(w) for w in self.words}
         self._lengths = np.zeros(self.max_length + 1, dtype=bool)  # token counts that some word has
         self._lengths[sorted(sizes)] = True
+        self._longest_first = sorted(sizes, reverse=True)
         self._max_chars = max((len(w) for w in self.words), default=0)
         edges, children, self._word_type = _character_trie(
             list(self.words), [self._type_ids[t] for t in self.words.values()])
@@ -71,7 +72,7 @@ class Lexicon:
         self._edges = IntHashTable(edges, children)
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        return self.encode_many([tokens])[0]
+        return self._match_one(list(tokens))
 
     def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """``encode`` of each sentence, computed for all of them together."""
@@ -100,7 +101,7 @@ class Lexicon:
         limits = text_starts[sentence_of + 1]
         stop_at = np.full(len(text) + 1, -1, dtype=np.int64)  # text position -> (token index + 1) ending there
         stop_at[starts + token_lengths] = token_index + 1
-        if (token_lengths == 0).any():  # empty tokens share end positions: the slow exact path
+        if (token_lengths == 0).any():  # empty tokens share end positions: one sentence at a time
             for tokens, rows in zip(sentences, np.split(out, np.cumsum(counts)[:-1])):
                 rows[:] = self._match_one(tokens)
             return
@@ -146,29 +147,40 @@ class Lexicon:
             out[position[order][first], 1] = kind[word[order][first]]
 
     def _match_one(self, tokens):
-        """Per-position slicing (reference semantics; used only for sentences with empty tokens)."""
+        """One sentence by slicing the joined text at every span length (faster than the batch
+        machinery for a single sentence; the reference the tests hold both to)."""
         n = len(tokens)
         out = np.ones((n, 3), np.int32)
-        taken = np.zeros((n, 3), np.int32)
-        gap = len(self.joiner)
+        taken = np.zeros((n, 3), np.int32)  # length of the word that set each entry
+        words, gap = self.words, len(self.joiner)
         text = self.joiner.join(tokens)
-        offsets = np.cumsum([0] + [len(t) + gap for t in tokens])
+        offsets = [0]
+        for token in tokens:
+            offsets.append(offsets[-1] + len(token) + gap)
         for start in range(n):
-            for length in np.flatnonzero(self._lengths)[::-1]:
+            begin = offsets[start]
+            for length in self._longest_first:
                 stop = start + length
-                kind = self.words.get(text[offsets[start]:offsets[stop] - gap]) if stop <= n else None
+                if stop > n:
+                    continue
+                kind = words.get(text[begin:offsets[stop] - gap])
                 if kind is None:
                     continue
                 type_id = self._type_ids[kind]
-                for position, column in [(start, 0), *((p, 1) for p in range(start + 1, stop - 1)), (stop - 1, 2)]:
-                    if length > taken[position, column]:
-                        out[position, column], taken[position, column] = type_id, length
+                if length > taken[start, 0]:
+                    out[start, 0], taken[start, 0] = type_id, length
+                inner = slice(start + 1, stop - 1)
+                better = taken[inner, 1] < length
+                out[inner, 1][better], taken[inner, 1][better] = type_id, length
+                if length > taken[stop - 1, 2]:
+                    out[stop - 1, 2], taken[stop - 1, 2] = type_id, length
         return out
 
 
 def _character_trie(words: Sequence[str], types: Sequence[int]):
-    """A trie of ``words`` as sorted edge keys ``parent << 21 | code point``, the child state of
-    each edge and the type id of the word ending at each state (0: none). State 0 is the root."""
+    """A trie of ``words`` as edge keys ``parent << 21 | code point`` (level by level), the child
+    state of each edge and the type id of the word ending at each state (0: none); state 0 is
+    the root. Built with one ``np.unique`` per character position, not word by word."""
     if not words:
         empty = np.zeros(0, dtype=np.int64)
         return empty, empty, np.zeros(1, dtype=np.int64)
