@@ -11,7 +11,8 @@ inputs, on this machine, in one invocation:
     python benchmarks/runtime_speed.py --model models/msra --data-dir ../shared/data/msra
 
 Writes ``benchmarks/results/runtime_speed.json`` and a PNG chart beside it (the chart needs
-matplotlib: ``pip install ".[benchmarks]"``).
+matplotlib: ``pip install ".[benchmarks]"``). With ``--export DIR`` an existing export is timed
+as it is (OpenVINO INT8 too if it has one; OpenVINO with the static-shape setting it recorded).
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def worker(args):
                                             args.repeats)
     result = {
         "engine": args.engine, "precision": args.precision, "load_s": load_s,
+        "static_shapes": bool(getattr(getattr(tagger, "backend", None), "static_shapes", False)),
         "model_only_16x128_ms": model_only, "end_to_end_16x128_ms": end_to_end,
         "batch1_latency_ms": median_ms(lambda: tagger.predict([single]), args.repeats * 3),
     }
@@ -91,7 +93,7 @@ def chart(results, path):
     for ax, key, title in [(axes[0], "end_to_end_16x128_ms", "16 x 128 batch, raw text -> tags (ms)"),
                            (axes[1], "batch1_latency_ms", "batch 1 latency (ms)")]:
         values = [r[key] for r in results]
-        ax.bar(labels, values, color=["#888", "#1f77b4", "#2ca02c", "#98df8a"][: len(values)])
+        ax.bar(labels, values, color=["#888", "#1f77b4", "#2ca02c", "#98df8a", "#d62728"][: len(values)])
         for i, v in enumerate(values):
             ax.text(i, v, f"{v:.1f}", ha="center", va="bottom")
         ax.set_title(title)
@@ -102,7 +104,8 @@ def chart(results, path):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a saved BLSTMCRFModel folder")
-    parser.add_argument("--export", default=None, help="export folder (default: <model>-ir, re-exported)")
+    parser.add_argument("--export", default=None,
+                        help="an existing export folder to time (default: export the model to <model>-ir first)")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--eval-sentences", type=int, default=1000)
@@ -110,17 +113,17 @@ def main():
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--precision", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    args.export = args.export or f"{args.model.rstrip('/')}-ir"
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if args.engine:
         return worker(args)
-
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
-    export_code = ("import sys; from bilstm_crf_ner import BLSTMCRFModel; "
-                   "BLSTMCRFModel.load(sys.argv[1]).export(sys.argv[2], overwrite=True)")
-    subprocess.run([sys.executable, "-c", export_code, args.model, args.export], check=True, env=env)
+    if args.export is None:
+        args.export = f"{args.model.rstrip('/')}-ir"
+        export_code = ("import sys; from bilstm_crf_ner import BLSTMCRFModel; "
+                       "BLSTMCRFModel.load(sys.argv[1]).export(sys.argv[2], overwrite=True)")
+        subprocess.run([sys.executable, "-c", export_code, args.model, args.export], check=True, env=env)
     metadata = json.loads((Path(args.export) / "metadata.json").read_text())
     results = []
-    for engine, precision in ENGINES:
+    for engine, precision in ENGINES + ([("openvino", "int8")] if metadata.get("int8") else []):
         cmd = [sys.executable, __file__, "--model", args.model, "--export", args.export, "--repeats", str(args.repeats),
                "--eval-sentences", str(args.eval_sentences), "--engine", engine, "--precision", precision]
         if args.data_dir:

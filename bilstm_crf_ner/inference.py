@@ -174,10 +174,10 @@ class PredictionMixin:
     """``predict`` / ``predict_entities`` / ``predict_nbest``, shared by the Keras model and the runtime.
 
     A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
-    ``encode_tokens(tokens)`` (and may override ``encode_many(sentences)``), ``_require_ready()``, ``_decode_batch(ids, lengths, scores,
-    nbest) -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
-    override ``_decode_batches`` to run several batches at once, and ``windows(tokens)`` when
-    its encoder has a length limit. A text cut into several windows is scored window by
+    ``encode_tokens(tokens)``, ``_require_ready()``, ``_decode_batch(ids, lengths, scores, nbest)
+    -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
+    override ``encode_many(sentences)`` to encode a batch at once, ``_decode_batches`` to run
+    several batches at once, and ``windows(tokens)`` when its encoder has a length limit. A text cut into several windows is scored window by
     window, the scores merged (:func:`bilstm_crf_ner.windows.merge_windows`) and decoded in one
     Viterbi pass over the whole text.
     """

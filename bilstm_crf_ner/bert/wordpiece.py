@@ -149,6 +149,9 @@ class WordPieceEncoder:
                              f"{self.sequence_length}; split the text with windows() first")
         return ids
 
+    def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        return [self.encode(tokens) for tokens in sentences]
+
     def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
         counts = self.aligner.piece_counts(tokens, self.unit)
         return plan_windows(counts, self.sequence_length - 2, self.window_overlap, cut_ok)

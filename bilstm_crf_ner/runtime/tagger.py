@@ -139,8 +139,7 @@ class Tagger(PredictionMixin):
         return self.encoder.encode(tokens)
 
     def encode_many(self, sentences):
-        encode_many = getattr(self.encoder, "encode_many", None)  # the WordPiece encoder has none
-        return encode_many(sentences) if encode_many is not None else super().encode_many(sentences)
+        return self.encoder.encode_many(sentences)
 
     def windows(self, tokens):
         windows = getattr(self.encoder, "windows", None)  # encoders with a length limit (BERT)
