@@ -97,3 +97,6 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
                         help="exported folders only (default: the backend the export measured fastest)")
     parser.add_argument("--precision", choices=("f32", "bf16", "int8"), default=None,
                         help="exported folders only (default: the one recorded at export)")
+    parser.add_argument("--static-shapes", action="store_true",
+                        help="OpenVINO: compile per batch shape (pays off in long runs only; a one-off command "
+                             "uses dynamic shapes by default, whatever the export recorded)")

@@ -39,7 +39,7 @@ def run(args) -> int:
         x, y = x[: args.max_sentences], y[: args.max_sentences]
     if not x:
         raise UsageError(f"{path} has no sentences")
-    tagger = load_tagger(args.model, args.backend, args.precision)
+    tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes)
     report = tagger.evaluate(x, y, batch_size=args.batch_size, progress=not args.quiet)
     print(f"{path} ({len(x)} sentences):")
     print(report)

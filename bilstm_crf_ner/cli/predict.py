@@ -40,7 +40,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     lines = read_text(args.input)
     inputs = token_sentences(lines) if args.input_format == "conll" else lines
-    tagger = load_tagger(args.model, args.backend, args.precision)
+    tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes)
     progress = not args.quiet
     with output_stream(args.output) as out:
         if args.format == "entities":

@@ -46,6 +46,18 @@ def available_engines(metadata: dict) -> list[tuple[str, str]]:
     return engines
 
 
+#: OpenVINO static shapes are used by default only where the export timed them at least this much
+#: faster than dynamic shapes: each new batch shape costs a compilation and memory (on mixed-length
+#: MSRA text a first bulk call took about 2x as long and 200 MiB more; benchmarks/static_shapes.py).
+STATIC_SHAPES_MARGIN = 0.1
+
+
+def prefer_static_shapes(speeds: dict, precision: str) -> bool:
+    """Whether an export's timings (``metadata["speed_16x128"]``) favour static shapes for ``precision``."""
+    dynamic, static = speeds.get(f"openvino_{precision}_ms"), speeds.get(f"openvino_{precision}_static_ms")
+    return dynamic is not None and static is not None and static <= (1 - STATIC_SHAPES_MARGIN) * dynamic
+
+
 class OpenVINOBackend:
     """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
     CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32).

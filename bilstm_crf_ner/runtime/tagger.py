@@ -29,7 +29,7 @@ from ..fileio import read_json
 from ..inference import PredictionMixin, decode_emissions
 from ..text import TOKENIZERS
 from ..vocab import Vocabulary
-from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend
+from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, prefer_static_shapes
 from .layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_BIN_FILE, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE,
 )
@@ -96,8 +96,9 @@ class Tagger(PredictionMixin):
                 in flight on an ``AsyncInferQueue``. Helps on many-core machines; on 2 cores the
                 default latency mode was faster (measured on the MSRA model).
             static_shapes: OpenVINO only: compile per batch shape (see
-                :class:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend`); default: what the
-                export measured faster for this model.
+                :class:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend`); default: where the
+                export timed them clearly faster for this model and precision
+                (:func:`~bilstm_crf_ner.runtime.backends.prefer_static_shapes`).
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -127,7 +128,7 @@ class Tagger(PredictionMixin):
         else:
             xml = path / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
             if static_shapes is None:
-                static_shapes = bool(metadata.get("default_static_shapes", False))
+                static_shapes = prefer_static_shapes(metadata.get("speed_16x128") or {}, precision)
             runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes)
         return cls(metadata, encoder, runner)
 

@@ -1,0 +1,77 @@
+"""Static vs dynamic shapes in OpenVINO on a realistic workload: bulk prediction over MSRA test
+sentences of mixed lengths, cold (first call: every new batch shape compiles) and warm (second
+call), with the process's peak memory. Each setting runs in its own process.
+
+    python benchmarks/static_shapes.py --export /tmp/bert-msra-ir --precisions int8,f32 \\
+        --output benchmarks/results/static_shapes_bert_4x256_msra.json
+
+The export's own timing uses one 16 x 128 batch, where static shapes win; this shows what they
+cost when lengths vary (compilations, memory) and when they pay off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+
+def worker(args):
+    from bilstm_crf_ner.corpus import msra_files, read_conll
+    from bilstm_crf_ner.runtime import Tagger
+
+    x, _ = read_conll(msra_files(args.data_dir)["test"])
+    texts = ["".join(s) for s in x[: args.sentences]]
+    tagger = Tagger.load(args.export, backend="openvino", precision=args.precision, static_shapes=args.static)
+    loaded_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rounds = []
+    for _ in range(2):
+        start = time.perf_counter()
+        tagger.predict(texts, batch_size=16)
+        rounds.append(time.perf_counter() - start)
+    print(json.dumps({
+        "precision": args.precision, "static_shapes": args.static, "sentences": len(texts),
+        "cold_s": rounds[0], "warm_s": rounds[1], "peak_rss_after_load_mib": loaded_mib,
+        "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "compiled_shapes": len(getattr(tagger.backend, "_shapes", {})),
+    }))
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--export", required=True, help="an export folder")
+    parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
+    parser.add_argument("--sentences", type=int, default=2000, help="first N MSRA test sentences")
+    parser.add_argument("--precisions", default="f32", help="comma-separated, e.g. int8,f32")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--precision", help=argparse.SUPPRESS)
+    parser.add_argument("--static", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.precision:
+        return worker(args)
+    results = []
+    for precision in args.precisions.split(","):
+        for static in (False, True):
+            cmd = [sys.executable, __file__, "--export", args.export, "--sentences", str(args.sentences),
+                   "--output", args.output, "--precision", precision] + (["--static"] if static else [])
+            if args.data_dir:
+                cmd += ["--data-dir", args.data_dir]
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True,
+                                 env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")).stdout
+            results.append(json.loads(out.strip().splitlines()[-1]))
+            r = results[-1]
+            print(f"{precision:5s} {'static ' if static else 'dynamic'} cold {r['cold_s']:6.2f} s  warm {r['warm_s']:6.2f} s  "
+                  f"peak RSS {r['peak_rss_mib']:6.0f} MiB (after load {r['peak_rss_after_load_mib']:.0f})  "
+                  f"shapes {r['compiled_shapes']}", flush=True)
+    output = Path(args.output)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps({"export": args.export, "cpus": os.cpu_count(), "results": results}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
