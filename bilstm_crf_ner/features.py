@@ -92,6 +92,10 @@ class Lexicon:
         text = "".join(texts)
         code_points = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         token_lengths = np.fromiter(map(len, itertools.chain.from_iterable(sentences)), dtype=np.int64, count=len(out))
+        if (token_lengths == 0).any():  # empty tokens share end positions: one sentence at a time
+            for tokens, rows in zip(sentences, np.split(out, np.cumsum(counts)[:-1])):
+                rows[:] = self._match_one(tokens)
+            return
         sentence_of = np.repeat(np.arange(len(sentences)), counts)
         text_starts = np.cumsum([0] + [len(t) for t in texts])
         first_token = np.cumsum(np.concatenate([[0], counts]))
@@ -101,10 +105,6 @@ class Lexicon:
         limits = text_starts[sentence_of + 1]
         stop_at = np.full(len(text) + 1, -1, dtype=np.int64)  # text position -> (token index + 1) ending there
         stop_at[starts + token_lengths] = token_index + 1
-        if (token_lengths == 0).any():  # empty tokens share end positions: one sentence at a time
-            for tokens, rows in zip(sentences, np.split(out, np.cumsum(counts)[:-1])):
-                rows[:] = self._match_one(tokens)
-            return
         # Walk the trie from every token start; positions drop out at their first mismatch.
         begin, positions = token_index, starts
         found = []
@@ -112,9 +112,9 @@ class Lexicon:
             alive = positions < limits[begin]
             begin, positions = begin[alive], positions[alive]
             if depth == 0:  # the root's children in a table indexed by code point
-                first = code_points[positions]
-                state = self._root[np.minimum(first, len(self._root) - 1)]
-                alive = (state > 0) & (first < len(self._root))
+                code = code_points[positions]
+                state = self._root[np.minimum(code, len(self._root) - 1)]
+                alive = (state > 0) & (code < len(self._root))
                 begin, positions, state = begin[alive], positions[alive] + 1, state[alive]
             else:
                 state = self._edges.get((state[alive] << 21) | code_points[positions])
@@ -229,9 +229,6 @@ class IntHashTable:
             pending, step = pending[~placed[pending]], step + 1
             slots[pending] = (slots[pending] + step) & self._mask
 
-    def __len__(self):
-        return int((self._keys >= 0).sum())
-
     def _slots(self, keys):
         return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
 
@@ -321,6 +318,8 @@ class TokenEncoder:
     def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
         """``encode`` of each sentence; sentences of single characters are encoded together."""
         sentences = [list(tokens) for tokens in sentences]
+        if not sentences:
+            return []
         flat = list(itertools.chain.from_iterable(sentences))
         text = "".join(flat)
         if len(text) != len(flat) or "" in flat or SEPARATOR in text:  # not all tokens are one character
@@ -342,4 +341,4 @@ class TokenEncoder:
         if self.lexicon is not None:
             columns.append(np.concatenate(self.lexicon.encode_many(sentences) or [np.zeros((0, 3), np.int32)]))
         out = columns[0][:, 0] if self.channels == 1 else np.concatenate(columns, axis=1).astype(np.int32)
-        return np.split(out, np.cumsum(counts)[:-1]) if sentences else []
+        return np.split(out, np.cumsum(counts)[:-1])
