@@ -100,9 +100,11 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
     np.add(np.asarray(start, dtype=np.float32)[:, None], steps[0], out=alpha[0])
     from_to = np.ascontiguousarray(transitions[:, :, None])
     candidates = np.empty((num_tags, num_tags, batch), dtype=np.float32)
+    expanded = alpha[:, :, None, :]  # [T, from, 1, B] views, made once (this loop is the hot path)
+    add, maximum = np.add, np.maximum.reduce
     for t in range(1, time):
-        np.add(alpha[t - 1][:, None, :], from_to, out=candidates)
-        np.maximum.reduce(candidates, axis=0, out=alpha[t])
+        add(expanded[t - 1], from_to, candidates)
+        maximum(candidates, 0, None, alpha[t])
         alpha[t] += steps[t]
     rows = np.arange(batch)
     last_step = np.maximum(lengths - 1, 0)
@@ -110,11 +112,14 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
     tag = final.argmax(axis=1)
     best_scores = final[rows, tag]
     into = np.ascontiguousarray(transitions.T)  # [to, from]
+    by_row = np.ascontiguousarray(alpha.transpose(0, 2, 1))  # [T, B, from]
+    reach = np.empty((batch, num_tags), dtype=np.float32)  # score of reaching the chosen tag from each tag
     tags = np.empty((time, batch), dtype=np.int64)
     tags[time - 1] = tag
     ragged = bool((last_step < time - 1).any())
     for t in range(time - 1, 0, -1):
-        previous = (alpha[t - 1].T + into[tag]).argmax(axis=1)
+        add(by_row[t - 1], into[tag], reach)
+        previous = reach.argmax(axis=1)
         tag = np.where(t <= last_step, previous, tag) if ragged else previous
         tags[t - 1] = tag
     tags = np.ascontiguousarray(tags.T)
