@@ -285,6 +285,9 @@ class TokenEncoder:
     """Maps a token list to ids ``[T]`` (tokens only) or ``[T, C]``: token id, then the bigram id
     if there is a bigram vocabulary, then 3 lexicon ids (B / M / E) if there is a lexicon."""
 
+    #: ``encode_many`` encodes batches of fewer tokens sentence by sentence (cheaper when tiny).
+    BATCHED_FROM_TOKENS = 64
+
     def __init__(self, vocab: Vocabulary, bigram_vocab: Vocabulary | None = None, lexicon: Lexicon | None = None):
         self.vocab, self.bigram_vocab, self.lexicon = vocab, bigram_vocab, lexicon
         # Single-character tokens (character models) are looked up by code point, a whole batch at once.
@@ -328,8 +331,8 @@ class TokenEncoder:
             return []
         flat = list(itertools.chain.from_iterable(sentences))
         text = "".join(flat)
-        if len(text) != len(flat) or "" in flat or SEPARATOR in text:  # not all tokens are one character
-            return [self.encode(tokens) for tokens in sentences]
+        if len(flat) < self.BATCHED_FROM_TOKENS or len(text) != len(flat) or "" in flat or SEPARATOR in text:
+            return [self.encode(tokens) for tokens in sentences]  # tiny, or not all tokens one character
         codes = np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.int64)
         ids = np.full(len(codes), UNK_ID, dtype=np.int32)
         inside = codes < len(self._char_ids)
