@@ -18,7 +18,6 @@ import json
 import time
 from pathlib import Path
 
-import numpy as np
 
 
 def main(argv=None):
@@ -109,16 +108,10 @@ def main(argv=None):
         xmls["int8"] = "model_int8.xml"
     for precision, xml in xmls.items():
         for static in (False, True):
-            backend = OpenVINOBackend(Path(args.export) / xml, precision, static_shapes=static)
-            backend(ids)
-            variants[f"{precision}{'_static' if static else ''}"] = backend
-    times = {name: [] for name in variants}
-    for _ in range(15):
-        for name, backend in variants.items():
-            start = time.perf_counter()
-            backend(ids)
-            times[name].append((time.perf_counter() - start) * 1e3)
-    result["openvino_interleaved_median_ms"] = {name: float(np.median(t)) for name, t in times.items()}
+            variants[f"{precision}{'_static' if static else ''}"] = OpenVINOBackend(
+                Path(args.export) / xml, precision, static_shapes=static)
+    times = interleaved_ms([lambda backend=backend: backend(ids) for backend in variants.values()], 15)
+    result["openvino_interleaved_median_ms"] = dict(zip(variants, times))
 
     # Keras predict on the whole test set: plain length-sorted batches vs the same batches via tf.data.
     if not args.skip_tf_data:

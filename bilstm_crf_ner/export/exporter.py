@@ -31,7 +31,7 @@ from tqdm.auto import tqdm
 from .. import __version__
 from ..errors import ConfigError, ModelSaveError
 from ..fileio import atomic_folder
-from ..runtime.backends import STATIC_SHAPES_MARGIN, ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions
+from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
 from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
@@ -55,11 +55,13 @@ def choose_default(speeds: dict, agreement: dict, policy: str) -> tuple:
     """The engine ``(backend, precision, static_shapes)`` the runtime loads by default: the fastest
     of ``speeds`` (ms per engine) among the exact f32 engines and, with ``policy="fastest"``, the
     bf16 / INT8 engines whose tags agree with f32 on at least ``MIN_DEFAULT_AGREEMENT`` of tokens;
-    a static-shape engine only if it beats its dynamic twin by ``STATIC_SHAPES_MARGIN``."""
+    a static-shape engine only where the runtime would use static shapes for that precision
+    (:func:`~bilstm_crf_ner.runtime.backends.prefer_static_shapes`)."""
+    by_key = {_engine_key(e): ms for e, ms in speeds.items()}
+
     def allowed(engine):
         backend, precision, static = engine
-        dynamic = speeds.get((backend, precision, False))
-        if static and dynamic is not None and speeds[engine] > (1 - STATIC_SHAPES_MARGIN) * dynamic:
+        if static and not prefer_static_shapes(by_key, precision):
             return False
         return precision == "f32" or (policy == "fastest" and agreement.get(precision, 0.0) >= MIN_DEFAULT_AGREEMENT)
 

@@ -17,13 +17,7 @@ from ..batching import pad_batch
 
 def median_ms(run: Callable[[], object], repeats: int) -> float:
     """Median wall time of ``run()`` in milliseconds, after one warm-up call."""
-    run()
-    times = []
-    for _ in range(max(1, repeats)):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1e3)
-    return float(np.median(times))
+    return interleaved_ms([run], repeats)[0]
 
 
 def benchmark_batch(texts: Sequence[str], batch_size: int = 16, max_length: int = 128) -> list[str]:
