@@ -26,8 +26,8 @@ import numpy as np
 
 from bilstm_crf_ner import BLSTMCRFModel, read_conll
 from bilstm_crf_ner.corpus import msra_files
-from bilstm_crf_ner.inference import decode_emissions
-from bilstm_crf_ner.tags import detect_scheme, spans_from_tags
+from bilstm_crf_ner.core.inference import decode_emissions
+from bilstm_crf_ner.core.tags import detect_scheme, spans_from_tags
 
 
 def reliability(entities, gold_spans, bins):
@@ -75,7 +75,7 @@ def main():
     # Cost on identical emissions: a 64-sentence batch of real test sentences.
     batch = test_x[:64]
     ids = [model.encode_tokens(s) for s in batch]
-    from bilstm_crf_ner.batching import pad_batch
+    from bilstm_crf_ner.core.batching import pad_batch
 
     padded = pad_batch(ids)
     lengths = np.array([len(s) for s in ids])

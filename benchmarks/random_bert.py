@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from bert_support import CHINESE_VOCAB, random_weights, tiny_config, write_hf_checkpoint  # noqa: E402
 
-from bilstm_crf_ner.bert.wordpiece import read_vocab  # noqa: E402
+from bilstm_crf_ner.core.wordpiece import read_vocab  # noqa: E402
 
 
 def main(argv=None):

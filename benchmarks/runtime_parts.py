@@ -33,11 +33,11 @@ def main(argv=None):
     import tensorflow as tf
 
     from bilstm_crf_ner import BLSTMCRFModel
-    from bilstm_crf_ner.batching import pad_batch
+    from bilstm_crf_ner.core.batching import pad_batch
     from bilstm_crf_ner.corpus import msra_files, read_conll
-    from bilstm_crf_ner.decoding import viterbi_decode
-    from bilstm_crf_ner.features import Lexicon, jieba_dictionary, read_lexicon
-    from bilstm_crf_ner.inference import Decoded, decode_emissions, normalize_inputs, tag_writer
+    from bilstm_crf_ner.core.decoding import viterbi_decode
+    from bilstm_crf_ner.core.features import Lexicon, jieba_dictionary, read_lexicon
+    from bilstm_crf_ner.core.inference import Decoded, decode_emissions, normalize_inputs, tag_writer
     from bilstm_crf_ner.runtime import Tagger
     from bilstm_crf_ner.runtime.benchmark import benchmark_batch, interleaved_ms, median_ms
 

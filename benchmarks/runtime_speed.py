@@ -36,8 +36,8 @@ ENGINES = [("keras", "f32"), ("onnxruntime", "f32"), ("openvino", "f32"), ("open
 def worker(args):
     """Measure one engine; print one JSON line."""
     from bilstm_crf_ner.corpus import msra_files, read_conll
-    from bilstm_crf_ner.evaluation import entity_report
-    from bilstm_crf_ner.tags import convert_tags
+    from bilstm_crf_ner.core.evaluation import entity_report
+    from bilstm_crf_ner.core.tags import convert_tags
 
     test_x, test_y = read_conll(msra_files(args.data_dir)["test"])
     long_texts = ["".join(s) for s in test_x if len(s) >= 128][:16]

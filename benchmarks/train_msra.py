@@ -63,7 +63,7 @@ def parse_args():
     parser.add_argument("--lexicon-dim", type=int, default=16)
     args = parser.parse_args()
     if args.lexicon == "jieba":
-        from bilstm_crf_ner.features import jieba_dictionary
+        from bilstm_crf_ner.core.features import jieba_dictionary
 
         args.lexicon = jieba_dictionary()
     return args

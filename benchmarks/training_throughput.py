@@ -27,7 +27,7 @@ import numpy as np
 import tensorflow as tf
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, __version__, read_conll
-from bilstm_crf_ner.batching import pad_batch
+from bilstm_crf_ner.core.batching import pad_batch
 from bilstm_crf_ner.corpus import msra_files
 
 

@@ -3,7 +3,7 @@
 >>> from bilstm_crf_ner import BLSTMCRFModel, BareEmbedding
 >>> model = BLSTMCRFModel(BareEmbedding(embedding_dim=128))
 
-Public names are imported lazily, so ``import bilstm_crf_ner.tags`` (or the deployment
+Public names are imported lazily, so ``import bilstm_crf_ner.core.tags`` (or the deployment
 runtime) does not import TensorFlow. ``pip install bilstm_crf_ner[runtime]`` installs only
 what the runtime needs; training needs ``bilstm_crf_ner[train]`` (TensorFlow, Keras, keras-hub).
 """
@@ -13,27 +13,27 @@ import importlib
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "BLSTMCRFModel": "model",
-    "BareEmbedding": "embeddings",
-    "BERTEmbedding": "embeddings",
-    "Embedding": "embeddings",
-    "EntityF1Callback": "callbacks",
-    "TrainingTimeBudget": "callbacks",
-    "Entity": "entities",
-    "EvaluationReport": "evaluation",
-    "entity_errors": "evaluation",
-    "plot_history": "plotting",
+    "BLSTMCRFModel": "keras.model",
+    "BareEmbedding": "keras.embeddings",
+    "BERTEmbedding": "keras.embeddings",
+    "Embedding": "keras.embeddings",
+    "EntityF1Callback": "keras.callbacks",
+    "TrainingTimeBudget": "keras.callbacks",
+    "Entity": "core.entities",
+    "EvaluationReport": "core.evaluation",
+    "entity_errors": "core.evaluation",
+    "plot_history": "keras.plotting",
     "read_conll": "corpus",
-    "read_word2vec": "vectors",
+    "read_word2vec": "corpus",
     "write_conll": "corpus",
-    "BilstmCrfNerError": "errors",
-    "ConfigError": "errors",
-    "CorpusFormatError": "errors",
-    "InputError": "errors",
-    "ModelLoadError": "errors",
-    "ModelSaveError": "errors",
-    "NotFittedError": "errors",
-    "TagSchemeError": "errors",
+    "BilstmCrfNerError": "core.errors",
+    "ConfigError": "core.errors",
+    "CorpusFormatError": "core.errors",
+    "InputError": "core.errors",
+    "ModelLoadError": "core.errors",
+    "ModelSaveError": "core.errors",
+    "NotFittedError": "core.errors",
+    "TagSchemeError": "core.errors",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -44,7 +44,7 @@ def __getattr__(name):
         try:
             module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
         except ModuleNotFoundError as exc:
-            from .errors import missing_dependency
+            from .core.errors import missing_dependency
 
             clearer = missing_dependency(exc)
             if clearer is None:

@@ -34,7 +34,7 @@ import os
 import sys
 from pathlib import Path
 
-from bilstm_crf_ner.errors import BilstmCrfNerError
+from bilstm_crf_ner.core.errors import BilstmCrfNerError
 from bilstm_crf_ner.runtime import BACKENDS, Tagger
 from bilstm_crf_ner.runtime.backends import PRECISIONS
 from bilstm_crf_ner.runtime.benchmark import median_ms

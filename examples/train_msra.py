@@ -26,7 +26,7 @@ import keras
 
 from bilstm_crf_ner import BareEmbedding, BERTEmbedding, BilstmCrfNerError, BLSTMCRFModel, TrainingTimeBudget, read_conll
 from bilstm_crf_ner.corpus import msra_files
-from bilstm_crf_ner.features import jieba_dictionary
+from bilstm_crf_ner.core.features import jieba_dictionary
 
 
 def main(argv=None):

@@ -14,11 +14,11 @@ from bert_support import (
     CHINESE_VOCAB, numpy_bert, random_weights, tiny_config, write_google_checkpoint, write_hf_checkpoint,
 )
 from bilstm_crf_ner import BERTEmbedding, BLSTMCRFModel, ConfigError, ModelLoadError
-from bilstm_crf_ner.bert.checkpoint import google_to_hf_name
-from bilstm_crf_ner.bert.hub import download, is_hub_handle
-from bilstm_crf_ner.bert.wordpiece import WordPieceAligner, read_vocab
-from bilstm_crf_ner.tags import is_valid
-from bilstm_crf_ner.windows import merge_windows, plan_windows
+from bilstm_crf_ner.keras.bert.checkpoint import google_to_hf_name
+from bilstm_crf_ner.keras.bert.hub import download, is_hub_handle
+from bilstm_crf_ner.core.wordpiece import WordPieceAligner, read_vocab
+from bilstm_crf_ner.core.tags import is_valid
+from bilstm_crf_ner.core.windows import merge_windows, plan_windows
 
 
 def minilm_folder():
@@ -310,8 +310,8 @@ def test_saved_bert_model_is_self_contained(fresh_bert, tiny_chinese_model, msra
 def test_window_merge_decodes_like_the_whole_text(tiny, msra):
     """With emissions that do not depend on context, windowed decoding equals decoding the whole
     text exactly, including an entity that crosses window boundaries."""
-    from bilstm_crf_ner.inference import PredictionMixin, decode_emissions
-    from bilstm_crf_ner.tags import allowed_transitions, tag_inventory
+    from bilstm_crf_ner.core.inference import PredictionMixin, decode_emissions
+    from bilstm_crf_ner.core.tags import allowed_transitions, tag_inventory
 
     tags = tag_inventory(["LOC"], "BIOES")
     table = np.random.default_rng(0).normal(size=(200, len(tags)))

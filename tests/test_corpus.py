@@ -1,7 +1,7 @@
 import pytest
 
 from bilstm_crf_ner.corpus import msra_files, read_conll, write_conll
-from bilstm_crf_ner.errors import CorpusFormatError
+from bilstm_crf_ner.core.errors import CorpusFormatError
 
 
 def write(tmp_path, text, name="c.txt", encoding="utf-8"):

@@ -6,8 +6,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.decoding import constrain, log_partition, path_score, viterbi_decode
-from bilstm_crf_ner.tags import allowed_transitions, is_valid, tag_inventory
+from bilstm_crf_ner.core.decoding import constrain, log_partition, path_score, viterbi_decode
+from bilstm_crf_ner.core.tags import allowed_transitions, is_valid, tag_inventory
 
 
 @st.composite

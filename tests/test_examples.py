@@ -33,7 +33,7 @@ def test_train_msra_example_explains_a_missing_corpus(tmp_path):
 
 def test_train_msra_example_with_a_bert_checkpoint(tmp_path):
     from bert_support import CHINESE_VOCAB, random_weights, tiny_config, write_hf_checkpoint
-    from bilstm_crf_ner.bert.wordpiece import read_vocab
+    from bilstm_crf_ner.core.wordpiece import read_vocab
 
     vocab = read_vocab(CHINESE_VOCAB)
     config = tiny_config(len(vocab))

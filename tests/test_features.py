@@ -4,8 +4,8 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.features import SEPARATOR, Lexicon, TokenEncoder, bigrams
-from bilstm_crf_ner.vocab import Vocabulary
+from bilstm_crf_ner.core.features import SEPARATOR, Lexicon, TokenEncoder, bigrams
+from bilstm_crf_ner.core.vocab import Vocabulary
 
 # Single characters (some beyond the code-point table, one the bigram separator), longer and empty tokens.
 CHARS = ["a", "b", "中", "国", "\U00030001", "\U0001F600", SEPARATOR, " "]

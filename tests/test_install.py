@@ -40,7 +40,7 @@ def test_runtime_only_install_tags_without_tensorflow(trained, tmp_path):
 
 
 def test_missing_training_dependency_message():
-    from bilstm_crf_ner.errors import missing_dependency
+    from bilstm_crf_ner.core.errors import missing_dependency
 
     assert "bilstm_crf_ner[train]" in str(missing_dependency(ModuleNotFoundError("x", name="tensorflow.python")))
     assert "pip install seqeval" in str(missing_dependency(ModuleNotFoundError("x", name="seqeval")))

@@ -6,9 +6,9 @@ import tensorflow as tf
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.decoding import constrain, log_partition, path_score, viterbi_decode
-from bilstm_crf_ner.layers import CRF, LengthAwareBiLSTM, crf_decode, crf_log_likelihood
-from bilstm_crf_ner.tags import allowed_transitions, is_valid, tag_inventory
+from bilstm_crf_ner.core.decoding import constrain, log_partition, path_score, viterbi_decode
+from bilstm_crf_ner.keras.layers import CRF, LengthAwareBiLSTM, crf_decode, crf_log_likelihood
+from bilstm_crf_ner.core.tags import allowed_transitions, is_valid, tag_inventory
 
 
 @st.composite

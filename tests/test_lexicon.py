@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError
-from bilstm_crf_ner.features import Lexicon, read_lexicon
+from bilstm_crf_ner.core.features import Lexicon, read_lexicon
 
 
 def brute_force(words, tokens, max_length):
@@ -80,7 +80,7 @@ def test_batched_matching_equals_slicing_on_any_tokens(joiner, max_length, word_
 
 def test_jieba_matching_equals_slicing_on_msra(msra):
     """The real dictionary (349k words) on real sentences, batched as the runtime does."""
-    from bilstm_crf_ner.features import jieba_dictionary
+    from bilstm_crf_ner.core.features import jieba_dictionary
 
     lexicon = Lexicon(read_lexicon(jieba_dictionary()))
     sentences = msra[2][:200]
@@ -132,6 +132,6 @@ def test_lexicon_without_usable_words_is_refused(msra):
 
 
 def _entity_spans(tags):
-    from bilstm_crf_ner.tags import spans_from_tags
+    from bilstm_crf_ner.core.tags import spans_from_tags
 
     return [(start, end) for _, start, end in spans_from_tags(tags, "BIO")]

@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.decoding import constrain, viterbi_decode
-from bilstm_crf_ner.marginals import forward_backward, nbest_viterbi, span_probability, token_marginals
-from bilstm_crf_ner.tags import allowed_transitions, is_valid, parse_tag, spans_from_tags, tag_inventory
+from bilstm_crf_ner.core.decoding import constrain, viterbi_decode
+from bilstm_crf_ner.core.marginals import forward_backward, nbest_viterbi, span_probability, token_marginals
+from bilstm_crf_ner.core.tags import allowed_transitions, is_valid, parse_tag, spans_from_tags, tag_inventory
 
 
 def score(emissions, path, trans, start, end):

@@ -9,7 +9,7 @@ import pytest
 from bilstm_crf_ner import (
     BareEmbedding, BLSTMCRFModel, Entity, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError,
 )
-from bilstm_crf_ner.tags import convert_tags, is_valid
+from bilstm_crf_ner.core.tags import convert_tags, is_valid
 
 
 def test_tiny_training_run_learns_msra(trained, msra):

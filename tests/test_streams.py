@@ -5,7 +5,7 @@ import pytest
 import tensorflow as tf
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, InputError
-from bilstm_crf_ner.batching import stream_batches
+from bilstm_crf_ner.core.batching import stream_batches
 
 
 class CountingCorpus:

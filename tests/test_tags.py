@@ -2,8 +2,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.errors import TagSchemeError
-from bilstm_crf_ner.tags import (
+from bilstm_crf_ner.core.errors import TagSchemeError
+from bilstm_crf_ner.core.tags import (
     SCHEMES, allowed_transitions, convert_tags, detect_scheme, is_valid, parse_tag, spans_from_tags, tag_inventory,
     tags_from_spans,
 )
@@ -107,7 +107,7 @@ def test_transition_masks_match_hand_written_rules():
 def test_tag_writer_equals_convert_tags(path, target):
     """The table shortcut for valid BIOES paths gives what the span-based conversion gives
     (and the model's own scheme is returned as decoded)."""
-    from bilstm_crf_ner.inference import tag_writer
+    from bilstm_crf_ner.core.inference import tag_writer
 
     tags = tag_inventory(["PER", "LOC"], "BIOES")
     write = tag_writer(tags, "BIOES", target)

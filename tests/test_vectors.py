@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError
-from bilstm_crf_ner.vectors import read_word2vec
+from bilstm_crf_ner.corpus.vectors import read_word2vec
 
 
 def _write(path, rows, header=True):

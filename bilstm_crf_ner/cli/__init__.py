@@ -19,7 +19,7 @@ import logging
 import os
 import sys
 
-from ..errors import BilstmCrfNerError
+from ..core.errors import BilstmCrfNerError
 from . import benchmark, evaluate, export, predict, train
 
 COMMANDS = (train, evaluate, predict, export, benchmark)
@@ -55,7 +55,7 @@ def main(argv=None) -> int:
         print(f"bilstm-crf-ner {args.command}: error: {message}", file=sys.stderr)
         return 2
     except ModuleNotFoundError as exc:  # a runtime-only install asked to train or export
-        from ..errors import missing_dependency
+        from ..core.errors import missing_dependency
 
         clearer = missing_dependency(exc)
         if clearer is None:

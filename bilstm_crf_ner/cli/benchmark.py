@@ -20,8 +20,8 @@ import logging
 import time
 from pathlib import Path
 
-from ..corpus import msra_files, read_conll
-from ..errors import CorpusFormatError
+from ..corpus.conll import msra_files, read_conll
+from ..core.errors import CorpusFormatError
 from .common import UsageError, load_tagger, read_text, write_json
 
 NAME = "benchmark"
@@ -56,7 +56,7 @@ def _data(source):
 
 
 def _metadata(args):
-    from ..fileio import read_json
+    from ..core.fileio import read_json
     from ..runtime.layout import METADATA_FILE
 
     return read_json(Path(args.model) / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -89,9 +89,9 @@ def run(args) -> int:
     default = (metadata.get("default_backend", "openvino"), metadata.get("default_precision", "f32"),
                bool(metadata.get("default_static_shapes", False)))
     if y is not None and args.eval_sentences:
-        from ..evaluation import entity_report
-        from ..inference import to_scheme
-        from ..tags import detect_scheme
+        from ..core.evaluation import entity_report
+        from ..core.inference import to_scheme
+        from ..core.tags import detect_scheme
 
         gold = to_scheme(y[: args.eval_sentences], detect_scheme(y), "BIO", str(args.data))
     results, reference = [], None

@@ -8,7 +8,7 @@ import json
 import sys
 from pathlib import Path
 
-from ..errors import BilstmCrfNerError, ModelLoadError
+from ..core.errors import BilstmCrfNerError, ModelLoadError
 
 
 class UsageError(BilstmCrfNerError):
@@ -29,7 +29,7 @@ def load_tagger(path, backend: str | None = None, precision: str | None = None, 
         return Tagger.load(path, backend=backend, precision=precision, static_shapes=static_shapes)
     if backend or precision:
         raise UsageError(f"{path} is a saved Keras model; --backend/--precision apply to exported folders")
-    from ..model import CONFIG_FILE, BLSTMCRFModel
+    from ..keras.model import CONFIG_FILE, BLSTMCRFModel
 
     if not (path / CONFIG_FILE).is_file():
         raise ModelLoadError(f"{path} is neither a saved model ({CONFIG_FILE}) nor an exported one ({METADATA_FILE})")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ..corpus import msra_files, read_conll
+from ..corpus.conll import msra_files, read_conll
 from .common import UsageError, add_engine_options, load_tagger, write_json
 
 NAME = "evaluate"

@@ -38,11 +38,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from ..model import BLSTMCRFModel
+    from ..keras.model import BLSTMCRFModel
 
     options = {}
     if args.int8:
-        from ..corpus import read_conll
+        from ..corpus.conll import read_conll
 
         sentences, _ = read_conll(args.int8)
         if not sentences:

@@ -19,7 +19,7 @@ import argparse
 import importlib.util
 import logging
 
-from ..corpus import msra_files, read_conll
+from ..corpus.conll import msra_files, read_conll
 from .common import UsageError
 
 NAME = "train"
@@ -110,8 +110,8 @@ def _data(args):
 def _model(args, train_size):
     import keras
 
-    from ..embeddings import BareEmbedding, BERTEmbedding
-    from ..model import BLSTMCRFModel
+    from ..keras.embeddings import BareEmbedding, BERTEmbedding
+    from ..keras.model import BLSTMCRFModel
 
     if args.bert:
         trainable = {"none": False, "all": True}.get(args.trainable.lower())
@@ -124,7 +124,7 @@ def _model(args, train_size):
                                   encoder_learning_rate=args.encoder_learning_rate)
         optimizer = keras.optimizers.Adam(args.learning_rate or 1e-3, clipnorm=5.0)
     else:
-        from ..features import jieba_dictionary
+        from ..core.features import jieba_dictionary
 
         lexicon = jieba_dictionary() if args.lexicon == "jieba" else args.lexicon
         embedding = BareEmbedding(embedding_dim=args.embedding_dim, bigram_dim=args.bigram_dim, bigram_min_count=3,
@@ -142,8 +142,8 @@ def _model(args, train_size):
 def run(args) -> int:
     import keras
 
-    from ..callbacks import TrainingTimeBudget
-    from ..plotting import plot_history
+    from ..keras.callbacks import TrainingTimeBudget
+    from ..keras.plotting import plot_history
     from .common import write_json
 
     (x, y), dev, test = _data(args)

@@ -29,16 +29,16 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..errors import ConfigError, ModelSaveError
-from ..fileio import atomic_folder
+from ..core.errors import ConfigError, ModelSaveError
+from ..core.fileio import atomic_folder
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
 from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
     ONNX_FILE, OVMS_FOLDER,
 )
-from ..batching import pad_batch
-from ..inference import decode_emissions, normalize_inputs
+from ..core.batching import pad_batch
+from ..core.inference import decode_emissions, normalize_inputs
 from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino
 
 logger = logging.getLogger(__name__)

@@ -5,11 +5,11 @@ padding, batch and time dynamic; channels as the embedding encodes them, e.g. to
 ids, or WordPiece ids and first-piece positions for BERT) to CRF emission scores
 ``emissions [batch, tokens, tags]``. Decoding
 (constrained Viterbi) happens outside the graph in numpy, from the CRF scores stored in the
-metadata, exactly as :mod:`bilstm_crf_ner.decoding` defines it.
+metadata, exactly as :mod:`bilstm_crf_ner.core.decoding` defines it.
 
 The network is traced as a ``tf.function`` with an explicit input signature and converted by
 ``tf2onnx.convert.from_function``; OpenVINO then reads the ONNX file. The BiLSTM has no Keras
-mask (see :mod:`bilstm_crf_ner.layers.bilstm`), so both LSTM directions become native ONNX
+mask (see :mod:`bilstm_crf_ner.keras.layers.bilstm`), so both LSTM directions become native ONNX
 ``LSTM`` ops and padded batches stay exact.
 """
 
@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 
 
-from ..errors import BilstmCrfNerError
+from ..core.errors import BilstmCrfNerError
 
 logger = logging.getLogger(__name__)
 

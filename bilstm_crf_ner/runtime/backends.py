@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import BilstmCrfNerError
+from ..core.errors import BilstmCrfNerError
 
 BACKENDS = ("openvino", "onnxruntime")
 PRECISIONS = ("f32", "bf16", "int8")

@@ -12,7 +12,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..batching import pad_batch
+from ..core.batching import pad_batch
 
 
 def median_ms(run: Callable[[], object], repeats: int) -> float:

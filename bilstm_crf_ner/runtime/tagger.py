@@ -8,7 +8,7 @@ Example (after ``model.export("ir/")``):
     tagger.predict_entities(["今天新发布的小米手机太棒了。"])
 
 Tokenization, length-sorted batching, constrained Viterbi (numpy) and entity extraction are
-the same code the Keras model uses (:mod:`bilstm_crf_ner.inference`). Safe to call from
+the same code the Keras model uses (:mod:`bilstm_crf_ner.core.inference`). Safe to call from
 several threads at once.
 """
 
@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..bert.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
-from ..decoding import constrain
-from ..errors import ModelLoadError
-from ..features import Lexicon, TokenEncoder
-from ..fileio import read_json
-from ..inference import PredictionMixin, decode_emissions
-from ..text import TOKENIZERS
-from ..vocab import Vocabulary
+from ..core.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
+from ..core.decoding import constrain
+from ..core.errors import ModelLoadError
+from ..core.features import Lexicon, TokenEncoder
+from ..core.fileio import read_json
+from ..core.inference import PredictionMixin, decode_emissions
+from ..core.text import TOKENIZERS
+from ..core.vocab import Vocabulary
 from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, prefer_static_shapes
 from .layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_BIN_FILE, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE,

@@ -18,11 +18,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..errors import ConfigError, NotFittedError
-from ..features import Lexicon, TokenEncoder, bigrams, read_lexicon
-from ..fileio import read_json, write_json
-from ..vectors import read_word2vec
-from ..vocab import Vocabulary
+from ...core.errors import ConfigError, NotFittedError
+from ...core.features import Lexicon, TokenEncoder, bigrams, read_lexicon
+from ...core.fileio import read_json, write_json
+from ...corpus.vectors import read_word2vec
+from ...core.vocab import Vocabulary
 from .base import Embedding, register
 
 logger = logging.getLogger(__name__)
@@ -121,14 +121,14 @@ class BareEmbedding(Embedding):
         bigram_min_count: bigrams seen fewer times map to the unknown bigram id.
         token_dropout: in training, replace this share of token (and bigram) ids by the
             unknown id, a regulariser against memorising rare tokens.
-        pretrained_vectors: a word2vec text file (:mod:`bilstm_crf_ner.vectors`) of
+        pretrained_vectors: a word2vec text file (:mod:`bilstm_crf_ner.corpus.vectors`) of
             ``embedding_dim``-sized vectors that start the token table (then fine-tuned).
         pretrained_extend_vocab: also add the file's tokens that the training data lacks to the
             vocabulary (within ``max_vocab_size``), so they keep their vectors at prediction time.
         lexicon: a word list file (one word per line, optionally ``word freq type`` like jieba's
-            ``dict.txt``; :func:`bilstm_crf_ner.features.read_lexicon`) or a ``{word: type}``
+            ``dict.txt``; :func:`bilstm_crf_ner.core.features.read_lexicon`) or a ``{word: type}``
             dict. Each token then also gets vectors for the types of the longest dictionary words
-            it begins, continues and ends (:class:`bilstm_crf_ner.features.Lexicon`). The words
+            it begins, continues and ends (:class:`bilstm_crf_ner.core.features.Lexicon`). The words
             are saved with the model and the export.
         lexicon_dim: size of each of the three lexicon vectors (B / M / E).
         lexicon_max_length: longest dictionary word used, in tokens.

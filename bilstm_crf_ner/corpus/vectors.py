@@ -2,7 +2,7 @@
 
 The file has an optional header line ``"<count> <dim>"``, then one ``"<token> <v1> ... <vdim>"``
 line per token, separated by spaces (UTF-8; gzip when the name ends in ``.gz``). Malformed
-lines raise :class:`~bilstm_crf_ner.errors.CorpusFormatError` with the file and line.
+lines raise :class:`~bilstm_crf_ner.core.errors.CorpusFormatError` with the file and line.
 
 >>> import tempfile, os
 >>> path = os.path.join(tempfile.mkdtemp(), "vectors.txt")
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import CorpusFormatError
+from ..core.errors import CorpusFormatError
 
 
 def read_word2vec(path, keep=None, max_tokens: int | None = None) -> tuple[list[str], np.ndarray]:

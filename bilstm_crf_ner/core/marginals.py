@@ -1,7 +1,7 @@
 """Confidence from the CRF: forward-backward marginals, entity span probabilities, n-best paths.
 
 All numpy, over padded batches ``emissions [B, T, K]`` with ``lengths [B]``, using the same
-(constrained) scores as :mod:`bilstm_crf_ner.decoding`:
+(constrained) scores as :mod:`bilstm_crf_ner.core.decoding`:
 
 - :func:`forward_backward` gives ``log_alpha``, ``log_beta`` and ``log Z``;
 - :func:`token_marginals` the probability of every tag at every position;

@@ -30,8 +30,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import InputError, ModelLoadError
-from ..windows import plan_windows
+from .errors import InputError, ModelLoadError
+from .windows import plan_windows
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
 

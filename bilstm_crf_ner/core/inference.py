@@ -112,7 +112,7 @@ def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: st
 
     ``params`` are the (constrained) CRF scores ``(transitions, start, end)``; ``None`` means a
     softmax head (argmax per token; no confidences). Entity confidence is the probability of
-    the entity's exact span and boundaries (:func:`bilstm_crf_ner.marginals.span_probability`).
+    the entity's exact span and boundaries (:func:`bilstm_crf_ner.core.marginals.span_probability`).
     """
     if params is None:
         if scores or nbest:
@@ -151,7 +151,7 @@ def tag_writer(tags: Sequence[str], model_scheme: str, target_scheme: str):
     """A function from a tag-id path to tag strings in ``target_scheme``.
 
     BIOES paths that are valid (constrained Viterbi gives nothing else) become BIO tag by tag
-    (S -> B, E -> I); anything else goes through :func:`~bilstm_crf_ner.tags.convert_tags`,
+    (S -> B, E -> I); anything else goes through :func:`~bilstm_crf_ner.core.tags.convert_tags`,
     which reads entity spans leniently, so both give the same tags.
     """
     if target_scheme == model_scheme:
@@ -178,7 +178,7 @@ class PredictionMixin:
     -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
     override ``encode_many(sentences)`` to encode a batch at once, ``_decode_batches`` to run
     several batches at once, and ``windows(tokens)`` when its encoder has a length limit. A text cut into several windows is scored window by
-    window, the scores merged (:func:`bilstm_crf_ner.windows.merge_windows`) and decoded in one
+    window, the scores merged (:func:`bilstm_crf_ner.core.windows.merge_windows`) and decoded in one
     Viterbi pass over the whole text.
     """
 
@@ -281,8 +281,8 @@ class PredictionMixin:
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4, progress: bool = False):
         """Entity-level precision, recall and F1 (seqeval), overall and per type, with a summary
-        of the entity errors (:func:`bilstm_crf_ner.evaluation.entity_errors`); returns an
-        :class:`~bilstm_crf_ner.evaluation.EvaluationReport`.
+        of the entity errors (:func:`bilstm_crf_ner.core.evaluation.entity_errors`); returns an
+        :class:`~bilstm_crf_ner.core.evaluation.EvaluationReport`.
 
         Gold tags may be in any scheme; they are read leniently like the training data. A gold
         entity type the model does not know raises :class:`InputError`.

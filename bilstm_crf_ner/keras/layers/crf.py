@@ -22,7 +22,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from ..decoding import FORBIDDEN
+from ...core.decoding import FORBIDDEN
 
 
 def _constrained(transitions, start, end, allowed):
@@ -120,7 +120,7 @@ class CRF(keras.layers.Layer):
     Args:
         num_tags: number of tags ``K``.
         allowed_transitions, allowed_start, allowed_end: optional boolean masks (nested lists
-            or arrays) of the tag scheme, e.g. from :func:`bilstm_crf_ner.tags.allowed_transitions`.
+            or arrays) of the tag scheme, e.g. from :func:`bilstm_crf_ner.core.tags.allowed_transitions`.
             Forbidden moves are penalised in training and decoding alike, so the model can never
             emit an invalid sequence.
     """

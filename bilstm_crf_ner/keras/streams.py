@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Callable, Iterable, Iterator
 
-from .errors import InputError
+from ..core.errors import InputError
 
 
 def _decode(values) -> list[str]:

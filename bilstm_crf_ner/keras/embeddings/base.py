@@ -13,8 +13,8 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ModelLoadError
-from ..text import TOKENIZERS
+from ...core.errors import ModelLoadError
+from ...core.text import TOKENIZERS
 
 _REGISTRY: dict[str, type] = {}
 
@@ -57,7 +57,7 @@ class Embedding:
         return [self.encode(tokens) for tokens in sentences]
 
     def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
-        """Token ranges to encode separately (see :mod:`bilstm_crf_ner.windows`); one range
+        """Token ranges to encode separately (see :mod:`bilstm_crf_ner.core.windows`); one range
         unless the encoder has a length limit."""
         return [(0, len(tokens))]
 

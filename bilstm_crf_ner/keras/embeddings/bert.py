@@ -9,9 +9,9 @@ Example (a local Hugging Face or Google checkpoint folder, or a hub handle when 
     model.predict_entities(["今天新发布的小米手机太棒了。"])
 
 Chinese (single-character tokens) is tagged per character; other text per word, with each
-word's label on its first WordPiece (:mod:`bilstm_crf_ner.bert.wordpiece`). Texts longer than
+word's label on its first WordPiece (:mod:`bilstm_crf_ner.core.wordpiece`). Texts longer than
 ``sequence_length`` pieces are cut into overlapping windows and merged back
-(:mod:`bilstm_crf_ner.windows`): nothing is truncated.
+(:mod:`bilstm_crf_ner.core.windows`): nothing is truncated.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from pathlib import Path
 
 from ..bert.checkpoint import read_checkpoint
 from ..bert.hub import resolve_checkpoint
-from ..bert.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
-from ..errors import ConfigError, ModelLoadError, NotFittedError
+from ...core.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
+from ...core.errors import ConfigError, ModelLoadError, NotFittedError
 from .base import Embedding, register
 
 logger = logging.getLogger(__name__)

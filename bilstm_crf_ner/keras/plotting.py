@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InputError
+from ..core.errors import InputError
 
 #: Metrics drawn in the right-hand panel (entity-level scores from ``EntityF1Callback``).
 SCORE_KEYS = ("val_f1", "val_precision", "val_recall")

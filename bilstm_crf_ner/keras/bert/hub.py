@@ -15,7 +15,7 @@ import os
 import re
 from pathlib import Path
 
-from ..errors import ModelLoadError
+from ...core.errors import ModelLoadError
 
 logger = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ type of the longest such word for each of B / M / E, in the spirit of SoftLexico
 2020): external knowledge of names and places that the training corpus lacks. The encoder
 is pure numpy so the exported runtime computes exactly the ids the model trained on.
 
->>> from bilstm_crf_ner.vocab import Vocabulary
+>>> from bilstm_crf_ner.core.vocab import Vocabulary
 >>> encoder = TokenEncoder(Vocabulary.build([list("北京")]), Vocabulary.build([bigrams(list("北京"))]))
 >>> encoder.encode(list("北京")).tolist()
 [[3, 3], [2, 2]]

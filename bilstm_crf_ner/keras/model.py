@@ -24,16 +24,16 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from . import __version__
-from .batching import bucketed_batches, pad_batch, stream_batches
+from .. import __version__
+from ..core.batching import bucketed_batches, pad_batch, stream_batches
 from .callbacks import EntityF1Callback
 from .embeddings import BareEmbedding, Embedding, embedding_from_config
-from .errors import ConfigError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
-from .fileio import atomic_folder, read_json
-from .inference import Decoded, PredictionMixin, check_pairs, decode_emissions, to_scheme
+from ..core.errors import ConfigError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
+from ..core.fileio import atomic_folder, read_json
+from ..core.inference import Decoded, PredictionMixin, check_pairs, decode_emissions, to_scheme
 from .network import TaggerNetwork
 from .streams import PairStream
-from .tags import (
+from ..core.tags import (
     MODEL_SCHEMES, allowed_transitions, detect_scheme, entity_types, normalize_scheme,
     scheme_of_prefixes, tag_inventory,
 )
@@ -52,7 +52,7 @@ class BLSTMCRFModel(PredictionMixin):
     """A (Bi)LSTM-CRF sequence tagger on top of an embedding.
 
     Args:
-        embedding: an :class:`~bilstm_crf_ner.embeddings.Embedding`; default ``BareEmbedding()``.
+        embedding: an :class:`~bilstm_crf_ner.keras.embeddings.Embedding`; default ``BareEmbedding()``.
         tag_scheme: scheme used inside the model, ``"BIOES"`` (default, richer boundaries) or
             ``"BIO"``. Training data in any scheme is converted to it; predictions come back in
             the scheme of the training data unless ``predict(..., tag_scheme=...)`` asks otherwise.
@@ -237,7 +237,7 @@ class BLSTMCRFModel(PredictionMixin):
 
         Without ``y_train``, ``x_train`` is a stream of ``(tokens, tags)`` pairs for corpora that
         do not fit in memory: a re-iterable, a function returning a new iterator, or a
-        ``tf.data.Dataset`` of string tensors (:mod:`bilstm_crf_ner.streams`). It is read once
+        ``tf.data.Dataset`` of string tensors (:mod:`bilstm_crf_ner.keras.streams`). It is read once
         to build the vocabularies, then once per epoch, shuffled within pools of sentences.
 
         The first call builds the vocabularies and the network and fixes the scheme predictions
@@ -448,7 +448,7 @@ class BLSTMCRFModel(PredictionMixin):
         See :func:`bilstm_crf_ner.export.export_model` for the options and folder layout; load the
         result with ``bilstm_crf_ner.runtime.Tagger.load(path)``.
         """
-        from .export import export_model
+        from ..export import export_model
 
         return export_model(self, path, overwrite=overwrite, **options)
 

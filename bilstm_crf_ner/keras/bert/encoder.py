@@ -4,7 +4,7 @@ It wraps keras-hub's ``BertBackbone`` (same variables, same layer names, so kera
 converters and our checkpoint readers port weights into it) and runs its forward pass layer by
 layer, to control which layers train and to read the last ``concat_layers`` hidden states.
 
-Input ids ``[B, S, 2]`` come from :class:`~bilstm_crf_ner.bert.wordpiece.WordPieceAligner`;
+Input ids ``[B, S, 2]`` come from :class:`~bilstm_crf_ner.core.wordpiece.WordPieceAligner`;
 the output is ``[B, T, hidden * concat_layers]`` with ``T`` the longest sentence in user tokens.
 
 >>> layer = BertTokenFeatures(dict(vocabulary_size=20, num_layers=2, num_heads=2, hidden_dim=8,
@@ -40,7 +40,7 @@ class BertTokenFeatures(keras.layers.Layer):
 
     Args:
         backbone_config: keras-hub ``BertBackbone`` arguments (see
-            :func:`bilstm_crf_ner.bert.checkpoint.backbone_config`).
+            :func:`bilstm_crf_ner.keras.bert.checkpoint.backbone_config`).
         hidden_act: the checkpoint's activation (``"gelu"`` exact, ``"gelu_new"`` tanh form).
         layer_norm_eps: the checkpoint's layer-norm epsilon.
         trainable_layers: ``None`` fine-tunes everything, ``0`` freezes the encoder (features

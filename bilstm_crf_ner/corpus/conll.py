@@ -20,8 +20,8 @@ import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from .errors import CorpusFormatError, TagSchemeError
-from .tags import parse_tag
+from ..core.errors import CorpusFormatError, TagSchemeError
+from ..core.tags import parse_tag
 
 _COLUMN_SEPARATOR = re.compile(r"[ \t]+")
 MSRA_ENV = "MSRA_DIR"
@@ -33,7 +33,7 @@ def read_conll(path, token_column: int = 0, tag_column: int = -1, encoding: str 
     Tags are checked to be ``O`` or ``PREFIX-TYPE``; anything else, a line with fewer than two
     columns, or undecodable bytes raise :class:`CorpusFormatError` naming the file and line.
     Tags are returned as written; invalid starts such as a leading ``I-`` are repaired when a
-    model converts them (see :mod:`bilstm_crf_ner.tags`).
+    model converts them (see :mod:`bilstm_crf_ner.core.tags`).
     """
     path = Path(path)
     if not path.is_file():

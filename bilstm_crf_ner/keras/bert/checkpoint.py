@@ -24,8 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import ModelLoadError
-from .wordpiece import read_vocab
+from ...core.errors import ModelLoadError
+from ...core.wordpiece import read_vocab
 
 logger = logging.getLogger(__name__)
 
