@@ -10,7 +10,9 @@ tagger is BERT-BiLSTM-CRF on that checkpoint (Hugging Face or Google folder, or 
 see docs/bert.md), fine-tuned with ``--encoder-learning-rate``; plan on a GPU for BERT-Base.
 
 The corpus folder holds ``train.bio`` and ``test.bio`` (one character and its BIO tag per
-line); it defaults to the ``MSRA_DIR`` environment variable. The last 5% of the training
+line); it defaults to the ``MSRA_DIR`` environment variable, then to the download cache, where
+the corpus is downloaded (pinned public copy, checksums verified) if it is not there yet
+(``bilstm-crf-ner download msra``; docs/data.md). The last 5% of the training
 sentences are held out for validation (entity F1 each epoch); the best epoch is kept.
 """
 
@@ -31,7 +33,8 @@ from bilstm_crf_ner.core.features import jieba_dictionary
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="folder with train.bio and test.bio (default: $MSRA_DIR)")
+    parser.add_argument("--data-dir", default=None,
+                        help="folder with train.bio and test.bio (default: $MSRA_DIR, else the download cache)")
     parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--max-sentences", type=int, default=None, help="train on the first N sentences only")
@@ -52,8 +55,8 @@ def main(argv=None):
     logging.basicConfig(level=logging.WARNING if args.quiet else logging.INFO, format="%(message)s")
 
     try:
-        files = msra_files(args.data_dir)
-    except FileNotFoundError as exc:
+        files = msra_files(args.data_dir, download=True)
+    except (FileNotFoundError, BilstmCrfNerError) as exc:
         parser.exit(2, f"error: {exc}\n")
     x, y = read_conll(files["train"])
     test_x, test_y = read_conll(files["test"])

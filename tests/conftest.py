@@ -7,6 +7,18 @@ ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_MSRA = ROOT.parent / "shared" / "data" / "msra"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def empty_dataset_cache(tmp_path_factory):
+    """Tests never see (or fill) the user's dataset cache: corpora come from MSRA_DIR or a test's own server."""
+    previous = os.environ.get("BILSTM_CRF_NER_DATA")
+    os.environ["BILSTM_CRF_NER_DATA"] = str(tmp_path_factory.mktemp("dataset-cache"))
+    yield
+    if previous is None:
+        os.environ.pop("BILSTM_CRF_NER_DATA", None)
+    else:
+        os.environ["BILSTM_CRF_NER_DATA"] = previous
+
+
 def msra_dir() -> Path:
     return Path(os.environ.get("MSRA_DIR", DEFAULT_MSRA))
 

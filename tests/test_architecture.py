@@ -11,8 +11,8 @@ import sys
 from conftest import ROOT
 
 #: Packages that the runtime, the server and the CLI's commands on an exported folder import.
-TF_FREE_PACKAGES = ("bilstm_crf_ner.core", "bilstm_crf_ner.corpus", "bilstm_crf_ner.runtime", "bilstm_crf_ner.serve",
-                    "bilstm_crf_ner.cli")
+TF_FREE_PACKAGES = ("bilstm_crf_ner.core", "bilstm_crf_ner.corpus", "bilstm_crf_ner.datasets", "bilstm_crf_ner.runtime",
+                    "bilstm_crf_ner.serve", "bilstm_crf_ner.cli")
 BLOCKED = ("tensorflow", "keras", "keras_hub")
 
 _IMPORT_ALL = f"""
@@ -58,7 +58,7 @@ def test_training_side_is_not_imported_by_tensorflow_free_code():
 
     pattern = re.compile(r"^\s*(from|import)\s+(\.\.?(keras|export)\b|bilstm_crf_ner\.(keras|export)\b)", re.M)
     offenders = []
-    for folder in ("core", "corpus", "runtime", "serve"):
+    for folder in ("core", "corpus", "datasets", "runtime", "serve"):
         for path in sorted((ROOT / "bilstm_crf_ner" / folder).rglob("*.py")):
             if pattern.search(path.read_text(encoding="utf-8")):
                 offenders.append(str(path.relative_to(ROOT)))

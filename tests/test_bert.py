@@ -310,7 +310,7 @@ def test_saved_bert_model_is_self_contained(fresh_bert, tiny_chinese_model, msra
 def test_window_merge_decodes_like_the_whole_text(tiny, msra):
     """With emissions that do not depend on context, windowed decoding equals decoding the whole
     text exactly, including an entity that crosses window boundaries."""
-    from bilstm_crf_ner.core.inference import PredictionMixin, decode_emissions
+    from bilstm_crf_ner.core.predictor import EmissionScorer, Predictor, SentenceEncoder
     from bilstm_crf_ner.core.tags import allowed_transitions, tag_inventory
 
     tags = tag_inventory(["LOC"], "BIOES")
@@ -322,38 +322,40 @@ def test_window_merge_decodes_like_the_whole_text(tiny, msra):
     allowed = allowed_transitions(tags, "BIOES")
     params = tuple(np.where(a, s, -1e4) for a, s in zip(allowed, (np.zeros((5, 5)), np.zeros(5), np.zeros(5))))
 
-    class Lookup(PredictionMixin):
-        tag_scheme, data_scheme, joiner = "BIOES", "BIOES", ""
+    class Ids:  # a SentenceEncoder whose tokens are their own ids, with windows of `window` tokens
+        token_unit, joiner = "word", " "
 
         def __init__(self, window):
-            self.tags, self.window = tags, window
+            self.window = window
 
         def tokenize(self, text):
             raise AssertionError
 
-        def encode_tokens(self, tokens):
+        def encode(self, tokens):
             return np.array([int(t) for t in tokens], dtype=np.int32)
 
-        def windows(self, tokens):
+        def encode_many(self, sentences):
+            return [self.encode(tokens) for tokens in sentences]
+
+        def windows(self, tokens, cut_ok=None):
             return plan_windows([1] * len(tokens), self.window, 2)
 
-        def _require_ready(self):
-            pass
-
-        def _emissions_batch(self, ids):
+    class Table(EmissionScorer):
+        def emissions(self, ids):
             return table[ids]
 
-        def _crf_scores(self):
+        def crf_scores(self):
             return params
 
-        def _decode_batch(self, ids, lengths, scores, nbest):
-            return decode_emissions(self._emissions_batch(ids), lengths, params, tags, "BIOES", scores, nbest)
+    def predictor_with_window(window):
+        assert isinstance(Ids(window), SentenceEncoder)
+        return Predictor(Ids(window), Table(), tags, "BIOES")
 
     tokens = [str(i) for i in np.random.default_rng(1).integers(10, 200, size=40)]
     tokens[17:20] = ["7", "8", "9"]  # a LOC entity that a window boundary cuts
-    whole, windowed = Lookup(100), Lookup(10)
-    assert len(windowed.windows(tokens)) > 3
-    assert any(start <= 17 < stop < 20 for start, stop in windowed.windows(tokens))
+    whole, windowed = predictor_with_window(100), predictor_with_window(10)
+    assert len(windowed.encoder.windows(tokens)) > 3
+    assert any(start <= 17 < stop < 20 for start, stop in windowed.encoder.windows(tokens))
     assert windowed.predict([tokens]) == whole.predict([tokens])
     entity = [e for e in windowed.predict_entities([tokens])[0] if e.start == 17]
     assert entity and entity[0].end == 20

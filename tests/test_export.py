@@ -195,3 +195,33 @@ def test_default_engine_policy():
     # Static shapes must clearly beat dynamic ones (compilations, memory): 24 vs 25 ms does not.
     assert choose_default({**speeds, ("openvino", "f32", True): 24.0}, agreement, "f32") == ("openvino", "f32", False)
     assert choose_default({**speeds, ("openvino", "f32", True): 22.0}, agreement, "f32") == ("openvino", "f32", True)
+
+
+def test_a_named_backend_gets_the_best_precision_it_has(exported, tmp_path):
+    """An export whose default is INT8 on OpenVINO still loads with backend="onnxruntime" alone:
+    the user named a backend, not a precision, so ONNX Runtime's f32 is taken (issue 15)."""
+    _, path = exported
+    int8_default = tmp_path / "int8_default"
+    int8_default.mkdir()
+    for item in path.iterdir():
+        if item.is_file():
+            (int8_default / item.name).write_bytes(item.read_bytes())
+    metadata = json.loads((path / "metadata.json").read_text(encoding="utf-8"))
+    metadata.update(default_backend="openvino", default_precision="int8", int8={"xml": "model_int8.xml"})
+    (int8_default / "metadata.json").write_text(json.dumps(metadata), encoding="utf-8")
+    tagger = Tagger.load(int8_default, backend="onnxruntime")
+    assert (tagger.backend.name, tagger.backend.precision) == ("onnxruntime", "f32")
+    with pytest.raises(BackendError, match="f32 only"):  # an explicit precision is still honoured
+        Tagger.load(int8_default, backend="onnxruntime", precision="int8")
+
+
+def test_calibration_split_holds_out_every_fourth_sentence(trained, msra):
+    from bilstm_crf_ner.export.exporter import split_calibration
+
+    model, _ = trained
+    sentences = msra[2][:20]
+    calibration, held_out = split_calibration(model, sentences)
+    assert sum(map(len, calibration[1])) == 15 and sum(map(len, held_out[1])) == 5
+    assert sorted(n for lengths in held_out[1] for n in lengths) == sorted(len(s) for s in sentences[3::4])
+    few_calibration, few_held_out = split_calibration(model, sentences[:5])
+    assert few_held_out is few_calibration  # too few to split: recorded as not held out

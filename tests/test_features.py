@@ -21,9 +21,9 @@ def test_encode_many_equals_encode(train, sentences, with_bigrams, with_lexicon)
     bigram_vocab = Vocabulary.build([bigrams(s) for s in train]) if with_bigrams else None
     lexicon = Lexicon({"中国": "ns", "ab": "x", "a\U00030001b": "y"}) if with_lexicon else None
     encoder = TokenEncoder(vocab, bigram_vocab, lexicon)
-    encoder.BATCHED_FROM_TOKENS = 0  # the batched paths even for these small batches
+    encoder.batched_from_tokens = 0  # the batched paths even for these small batches
     if lexicon is not None:
-        lexicon.BATCHED_FROM_TOKENS = 0
+        lexicon.batched_from_tokens = 0
     for batch in (sentences, [[t for t in s if len(t) == 1 and t != SEPARATOR] for s in sentences]):
         many = encoder.encode_many(batch)
         assert len(many) == len(batch)

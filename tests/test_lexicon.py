@@ -67,7 +67,7 @@ def test_batched_matching_equals_slicing_on_any_tokens(joiner, max_length, word_
     """Multi-character, empty and non-BMP tokens, both joiners, several sentences at once."""
     words = {joiner.join(parts): kind for parts, kind in word_parts.items()}
     lexicon = Lexicon(words, max_length=max_length, joiner=joiner)
-    lexicon.BATCHED_FROM_TOKENS = 0  # the vectorised walk even for these small batches
+    lexicon.batched_from_tokens = 0  # the vectorised walk even for these small batches
     batch = lexicon.encode_many(sentences)
     assert len(batch) == len(sentences)
     for tokens, ids in zip(sentences, batch):
@@ -107,7 +107,7 @@ def test_lexicon_model_trains_saves_loads_and_exports_exactly(msra, tmp_path):
     model = BLSTMCRFModel(BareEmbedding(32, bigram_dim=8, lexicon=words, lexicon_dim=4), lstm_units=32, seed=2)
     model.fit(train_x[:800], train_y[:800], epochs=1, batch_size=32, verbose=0)
     assert model.network.get_layer("token_embedding").lexicon_dim == 4
-    ids = model.encode_tokens(list("在北京"))
+    ids = model.embedding.encode(list("在北京"))
     assert ids.shape == (3, 5) and ids[1:, 2:].max() >= 2  # 北京 is a training entity
     sentences = test_x[:120]
     expected = model.predict(sentences)

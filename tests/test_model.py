@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from bilstm_crf_ner import (
-    BareEmbedding, BLSTMCRFModel, Entity, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError,
+    BareEmbedding, BLSTMCRFModel, ConfigError, Entity, InputError, ModelLoadError, ModelSaveError, NotFittedError,
+    TagSchemeError,
 )
 from bilstm_crf_ner.core.tags import convert_tags, is_valid
 
@@ -161,8 +162,32 @@ def test_fit_input_errors_and_unfitted_model():
     assert not model.is_fitted  # nothing was built from the rejected calls
     with pytest.raises(TagSchemeError):
         BLSTMCRFModel(tag_scheme="IOB1")
-    with pytest.raises(TypeError, match="Embedding"):
+    with pytest.raises(ConfigError, match="Embedding"):
         BLSTMCRFModel("bert-base-chinese")
+
+
+@pytest.mark.parametrize("factory, message", [
+    (lambda: BLSTMCRFModel(lstm_units=0), "lstm_units"),
+    (lambda: BLSTMCRFModel(lstm_layers=-1), "lstm_layers"),
+    (lambda: BLSTMCRFModel(lstm_units=1.5), "lstm_units"),
+    (lambda: BLSTMCRFModel(head="crf2"), "head"),
+    (lambda: BLSTMCRFModel(dropout=1.0), "dropout"),
+    (lambda: BLSTMCRFModel(recurrent_dropout=-0.1), "recurrent_dropout"),
+    (lambda: BLSTMCRFModel(learning_rate=0), "learning_rate"),
+    (lambda: BLSTMCRFModel(mixed_precision="float16"), "mixed_precision"),
+    (lambda: BareEmbedding(embedding_dim=0), "embedding_dim"),
+    (lambda: BareEmbedding(bigram_dim=-1), "bigram_dim"),
+    (lambda: BareEmbedding(min_count=0), "min_count"),
+    (lambda: BareEmbedding(token_unit="byte"), "token_unit"),
+    (lambda: BareEmbedding(token_dropout=1.0), "token_dropout"),
+    (lambda: BareEmbedding(lexicon_max_length=1), "lexicon_max_length"),
+    (lambda: BareEmbedding(max_vocab_size=1), "max_vocab_size"),
+])
+def test_every_bad_constructor_argument_is_a_config_error_at_construction(factory, message):
+    """One error policy (docs/api.md): a bad argument fails when the object is built, with
+    ConfigError naming the argument, not later when the network is built."""
+    with pytest.raises(ConfigError, match=message):
+        factory()
 
 
 def test_bioes_and_bio_training_data_agree_and_early_stopping_monitors_val_f1(msra):
@@ -179,7 +204,10 @@ def test_bioes_and_bio_training_data_agree_and_early_stopping_monitors_val_f1(ms
     assert models[0].data_scheme == "BIO" and models[1].data_scheme == "BIOES"
     sample = msra[2][:100]
     assert models[0].predict(sample, tag_scheme="BIO") == models[1].predict(sample, tag_scheme="BIO")
-    assert all(t.startswith(("O", "B-", "I-", "E-", "S-")) for tags in models[1].predict(sample) for t in tags)
+    # Predictions come back in each model's data scheme: BIOES for the second, the same entities.
+    bioes = models[1].predict(sample)
+    assert all(is_valid(tags, "BIOES") for tags in bioes)
+    assert bioes == [convert_tags(tags, "BIO", "BIOES") for tags in models[0].predict(sample)]
 
 
 def test_unknown_tokens_and_min_count(msra):

@@ -39,7 +39,7 @@ def test_vectors_start_the_table_and_extend_the_vocabulary(tmp_path, msra):
     model = BLSTMCRFModel(BareEmbedding(embedding_dim=8, pretrained_vectors=path), lstm_units=8)
     model.fit(x[:1], y[:1], epochs=0, verbose=0)  # builds the vocabulary and network only
     model = BLSTMCRFModel(BareEmbedding(embedding_dim=8, pretrained_vectors=path), lstm_units=8)
-    model._build(x, ["LOC", "ORG", "PER"], "BIO")
+    model.fit(x, y, epochs=0, verbose=0)  # vocabulary and network from all 50 sentences
     table = model.network.embedding.tokens.embeddings.numpy()
     vocab = model.embedding.vocab
     for token, vector in rows:

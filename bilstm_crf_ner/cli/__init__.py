@@ -20,9 +20,9 @@ import os
 import sys
 
 from ..core.errors import BilstmCrfNerError
-from . import benchmark, evaluate, export, predict, train
+from . import benchmark, download, evaluate, export, predict, train
 
-COMMANDS = (train, evaluate, predict, export, benchmark)
+COMMANDS = (train, evaluate, predict, export, benchmark, download)
 
 
 def build_parser() -> argparse.ArgumentParser:

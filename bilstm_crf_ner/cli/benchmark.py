@@ -22,7 +22,7 @@ from pathlib import Path
 
 from ..corpus.conll import msra_files, read_conll
 from ..core.errors import CorpusFormatError
-from .common import UsageError, load_tagger, read_text, write_json
+from .common import UsageError, load_tagger, output_json, read_text
 
 NAME = "benchmark"
 HELP = "time an exported model on OpenVINO / ONNX Runtime (and Keras)"
@@ -79,6 +79,7 @@ def _engines(args):
 
 
 def run(args) -> int:
+    from ..runtime.backends import default_engine
     from ..runtime.benchmark import measure
 
     texts, x, y = _data(args.data)
@@ -86,8 +87,7 @@ def run(args) -> int:
         raise UsageError(f"{args.data} has no text to benchmark on")
     engines = ([("keras", "f32", False)] if args.keras else []) + _engines(args)
     metadata = _metadata(args)
-    default = (metadata.get("default_backend", "openvino"), metadata.get("default_precision", "f32"),
-               bool(metadata.get("default_static_shapes", False)))
+    default = default_engine(metadata)
     if y is not None and args.eval_sentences:
         from ..core.evaluation import entity_report
         from ..core.inference import to_scheme
@@ -119,7 +119,7 @@ def run(args) -> int:
     if args.json:
         import os
 
-        write_json(args.json, {"model": args.model, "data": args.data, "cpus": os.cpu_count(), "results": results})
+        output_json(args.json, {"model": args.model, "data": args.data, "cpus": os.cpu_count(), "results": results})
     return 0
 
 

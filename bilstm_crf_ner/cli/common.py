@@ -5,10 +5,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import logging
 import sys
 from pathlib import Path
 
 from ..core.errors import BilstmCrfNerError, ModelLoadError
+from ..core.fileio import atomic_file
+from ..runtime.backends import BACKENDS, PRECISIONS
+
+logger = logging.getLogger(__name__)
 
 
 class UsageError(BilstmCrfNerError):
@@ -77,26 +82,91 @@ def output_stream(target: str | None):
     if target in (None, "-"):
         yield sys.stdout
         return
-    path = Path(target)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        with open(tmp, "w", encoding="utf-8") as handle:
-            yield handle
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(target) as handle:
+        yield handle
 
 
-def write_json(path: str, data) -> None:
+def output_json(path: str, data) -> None:
+    """``data`` as indented JSON to a file (atomically) or to stdout for ``-``."""
     with output_stream(path) as handle:
         handle.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--backend", choices=("openvino", "onnxruntime"), default=None,
+    parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="exported folders only (default: the backend the export measured fastest)")
-    parser.add_argument("--precision", choices=("f32", "bf16", "int8"), default=None,
+    parser.add_argument("--precision", choices=PRECISIONS, default=None,
                         help="exported folders only (default: the one recorded at export)")
     parser.add_argument("--static-shapes", action="store_true",
                         help="OpenVINO: compile per batch shape (pays off in long runs only; a one-off command "
                              "uses dynamic shapes by default, whatever the export recorded)")
+
+
+# Span-annotated inputs (docs/data.md): --format for train/evaluate, Label Studio options for all three.
+
+def add_label_studio_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("Label Studio")
+    group.add_argument("--text-key", default="text", help="the task's data key holding the text (default text)")
+    group.add_argument("--from-name", default=None,
+                       help="name of the <Labels> control (reading: default any; writing: default label)")
+    group.add_argument("--to-name", default=None,
+                       help="name of the <Text> object (reading: default any; writing: default text)")
+
+
+def add_span_input_options(parser: argparse.ArgumentParser) -> None:
+    """``--format`` of labelled input files and the span-reading policies."""
+    from ..corpus.spans import BOUNDARY_RULES, FORMATS, OVERLAP_POLICIES
+
+    group = parser.add_argument_group("input format")
+    group.add_argument("--format", default="auto", choices=("auto", "conll", *FORMATS),
+                       help="format of the labelled files (default auto: .json/.jsonl/.ann files and BRAT folders are "
+                            "recognized by their content, anything else is read as CoNLL columns)")
+    group.add_argument("--overlaps", default="refuse", choices=OVERLAP_POLICIES,
+                       help="overlapping or nested spans: refuse (error naming file and record) or keep the longest")
+    group.add_argument("--boundary", default="expand", choices=BOUNDARY_RULES,
+                       help="a span edge inside a token (word models): widen to whole tokens (reported) or refuse")
+    add_label_studio_options(parser)
+
+
+def input_format(path, requested: str = "auto") -> str:
+    """``"conll"`` or the span format of ``path`` (``requested`` unless it is ``"auto"``)."""
+    from ..core.errors import CorpusFormatError
+    from ..corpus.spans import SPAN_SUFFIXES, detect_format
+
+    if requested != "auto":
+        return requested
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"input file not found: {path}")
+    sniff = (path.is_dir() or path.suffix in SPAN_SUFFIXES
+             or (path.suffix == ".txt" and path.with_suffix(".ann").is_file()))
+    detected = detect_format(path) if sniff else None
+    if detected is None and path.suffix in (".json", ".jsonl"):
+        raise CorpusFormatError(path, 1, "not a span format this library reads (doccano, label-studio, cluener, "
+                                         "jsonl); pass --format")
+    return detected or "conll"
+
+
+def read_span_file(path, format: str, args):
+    """``(texts, entities)`` of a span file with the command's --overlaps and Label Studio options."""
+    from ..corpus.spans import read_spans
+
+    options = {}
+    if format == "label-studio":
+        options = {"text_key": args.text_key, "from_name": args.from_name, "to_name": args.to_name}
+    return read_spans(path, format=format, overlaps=args.overlaps, **options)
+
+
+def guess_token_unit(texts) -> str:
+    """``"word"`` when at least half of the non-empty texts contain whitespace, else ``"char"``."""
+    texts = [t for t in texts if t.strip()]
+    spaced = sum(1 for t in texts if len(t.split()) > 1)
+    return "word" if texts and 2 * spaced >= len(texts) else "char"
+
+
+def drop_untokenized(x, y, path):
+    """Pairs with at least one token (a text of only whitespace has nothing to tag), the rest counted in the log."""
+    kept = [(tokens, tags) for tokens, tags in zip(x, y) if tokens]
+    if len(kept) < len(x):
+        logger.warning("%s: %d text(s) without any token left out", path, len(x) - len(kept))
+    return [t for t, _ in kept], [g for _, g in kept]

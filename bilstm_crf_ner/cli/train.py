@@ -1,16 +1,21 @@
-"""Train a tagger on CoNLL files (or the MSRA folder), print the test report, save the model.
+"""Train a tagger on CoNLL or span files (or the MSRA folder), print the test report, save the model.
 
 examples:
   bilstm-crf-ner train --msra ../shared/data/msra --epochs 10 --output models/msra
   bilstm-crf-ner train --train train.conll --dev dev.conll --test test.conll \\
       --bert hf://bert-base-cased --sequence-length 128 --lstm-units 128 --output models/en
   bilstm-crf-ner train --train train.bio --epochs 5 --output models/x --plot curves.png
+  bilstm-crf-ner train --train tasks.json --format label-studio --dev-fraction 0.1 --output models/shop
 
 The default network is the MSRA recipe of docs/benchmarks.md (128-d tokens + 64-d character
 bigrams, 10% token dropout, BiLSTM 256 per direction, dropout 0.5, Adam 2e-3 decayed x0.8
 every 5 epochs, gradient clipping 5). With a development set (--dev, or --dev-fraction of the
 training file, default 5%) entity F1 is measured after every epoch and the best epoch's
 weights are kept. Without --test the report is on the development set.
+
+Span files (doccano, Label Studio, CLUENER, BRAT, jsonl; --format, detected by default) are
+tagged per character or per word (--token-unit; auto: words when most texts contain spaces),
+with the rules of docs/data.md (--overlaps, --boundary).
 """
 
 from __future__ import annotations
@@ -20,10 +25,13 @@ import importlib.util
 import logging
 
 from ..corpus.conll import msra_files, read_conll
-from .common import UsageError
+from ..core.tags import MODEL_SCHEMES
+from .common import (
+    UsageError, add_span_input_options, drop_untokenized, guess_token_unit, input_format, read_span_file,
+)
 
 NAME = "train"
-HELP = "train a model on CoNLL files and save it"
+HELP = "train a model on CoNLL or span files and save it"
 logger = logging.getLogger(__name__)
 
 
@@ -38,14 +46,21 @@ def _positive(kind):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     data = parser.add_argument_group("data")
-    data.add_argument("--train", help="training file (CoNLL columns: token ... tag, blank line between sentences)")
+    data.add_argument("--train", help="training file (CoNLL columns: token ... tag, blank line between sentences; "
+                                      "or a span file, see --format)")
     data.add_argument("--dev", help="development file (default: the last --dev-fraction of --train)")
     data.add_argument("--test", help="test file scored at the end")
-    data.add_argument("--msra", metavar="DIR", help="MSRA folder with train.bio and test.bio (instead of --train/--test)")
+    data.add_argument("--msra", metavar="DIR", nargs="?", const="",
+                      help="MSRA folder with train.bio and test.bio (instead of --train/--test); without DIR: "
+                           "$MSRA_DIR, else the cached or downloaded corpus (bilstm-crf-ner download msra)")
     data.add_argument("--dev-fraction", type=float, default=0.05, help="held out of --train when no --dev (0: none)")
     data.add_argument("--token-column", type=int, default=0)
     data.add_argument("--tag-column", type=int, default=-1)
     data.add_argument("--max-sentences", type=_positive(int), help="use the first N training sentences only")
+    data.add_argument("--token-unit", choices=("auto", "char", "word"), default="auto",
+                      help="span files: tag per character or per whitespace-separated word (auto: word when at least "
+                           "half of the training texts contain whitespace)")
+    add_span_input_options(parser)
     net = parser.add_argument_group("model")
     net.add_argument("--bert", metavar="PATH_OR_HANDLE",
                      help="BERT checkpoint (Hugging Face or Google folder, hf://org/name); default: a trainable embedding")
@@ -60,7 +75,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     net.add_argument("--lstm-units", type=_positive(int), default=256)
     net.add_argument("--lstm-layers", type=int, default=1, help="0: CRF straight on the embedding")
     net.add_argument("--dropout", type=float, default=0.5)
-    net.add_argument("--tag-scheme", default="BIOES", choices=("BIO", "BIOES"), help="the model's internal scheme")
+    net.add_argument("--tag-scheme", default="BIOES", choices=MODEL_SCHEMES, help="the model's internal scheme")
     fit = parser.add_argument_group("training")
     fit.add_argument("--epochs", type=_positive(int), default=10)
     fit.add_argument("--batch-size", type=_positive(int), default=64)
@@ -75,17 +90,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _read(path, args, name):
-    x, y = read_conll(path, token_column=args.token_column, tag_column=args.tag_column)
+    fmt = input_format(path, args.format)
+    if fmt == "conll":
+        x, y = read_conll(path, token_column=args.token_column, tag_column=args.tag_column)
+    else:
+        from ..corpus.spans import spans_to_tags
+
+        texts, entities = read_span_file(path, fmt, args)
+        if args.token_unit == "auto":  # decided once, on the training file, for dev and test too
+            args.token_unit = guess_token_unit(texts)
+            logger.info("span data: one token per %s (--token-unit)", args.token_unit)
+        tagged = spans_to_tags(texts, entities, token_unit=args.token_unit, boundary=args.boundary)
+        x, y = drop_untokenized(*tagged, path)
     if not x:
         raise UsageError(f"{name} file {path} has no sentences")
     return x, y
 
 
 def _data(args):
-    if args.msra and (args.train or args.test):
+    if args.msra is not None and (args.train or args.test):
         raise UsageError("give either --msra or --train/--test, not both")
-    if args.msra:
-        files = msra_files(args.msra)
+    if args.msra is not None:
+        files = msra_files(args.msra or None, download=True)
         train_path, test_path = files["train"], files["test"]
     elif args.train:
         train_path, test_path = args.train, args.test
@@ -144,7 +170,7 @@ def run(args) -> int:
 
     from ..keras.callbacks import TrainingTimeBudget
     from ..keras.plotting import plot_history
-    from .common import write_json
+    from .common import output_json
 
     (x, y), dev, test = _data(args)
     if args.plot and importlib.util.find_spec("matplotlib") is None:  # fail before training, not after
@@ -171,7 +197,7 @@ def run(args) -> int:
         print(report)
         print(f"entity F1: {report.f1 * 100:.2f}")
         if args.report:
-            write_json(args.report, {"split": "test" if test else "dev", **report.to_dict(),
+            output_json(args.report, {"split": "test" if test else "dev", **report.to_dict(),
                                      "history": {k: [float(v) for v in vs] for k, vs in history.history.items()}})
     print(f"model saved to {args.output}")
     return 0

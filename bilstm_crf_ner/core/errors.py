@@ -40,7 +40,13 @@ class ModelSaveError(BilstmCrfNerError, OSError):
 
 
 class ConfigError(BilstmCrfNerError, ValueError):
-    """An argument of a model or an embedding is invalid for the checkpoint or data it is used with."""
+    """A constructor argument is invalid, or invalid for the checkpoint or data it is used with
+    (raised when the object is built: one error policy for every constructor)."""
+
+
+class DatasetError(BilstmCrfNerError, OSError):
+    """A public corpus could not be downloaded, failed its checksum, or is not where it was looked for;
+    the one-line message says how to place the files by hand."""
 
 
 #: Packages that ``pip install "bilstm_crf_ner[train]"`` brings (the runtime needs none of them).

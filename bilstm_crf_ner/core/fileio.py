@@ -1,4 +1,4 @@
-"""Atomic folder writes: build a folder beside its destination, then swap it in.
+"""Atomic writes (a folder or a file is built beside its destination, then swapped in) and JSON files.
 
 >>> import tempfile, pathlib
 >>> root = pathlib.Path(tempfile.mkdtemp())
@@ -29,9 +29,7 @@ def atomic_folder(path):
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result should not be
+    os.chmod(tmp, 0o777 & ~_umask())  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
         _swap_in(tmp, path)
@@ -56,9 +54,34 @@ def _swap_in(tmp: Path, path: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_json(path: Path, data) -> None:
-    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable)."""
-    Path(path).write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+@contextlib.contextmanager
+def atomic_file(path, mode: str = "w", encoding: str | None = "utf-8", newline: str | None = None):
+    """Yield a file handle for a temporary file beside ``path``; on success it replaces ``path``,
+    on error it is removed, so ``path`` is never left half-written."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        text = "b" not in mode
+        os.close(fd)  # reopened by name, so the handle's ``name`` is the temporary path
+        with open(tmp, mode, encoding=encoding if text else None, newline=newline if text else None) as handle:
+            yield handle
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _umask() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def write_json(path: Path, data, indent: int | None = None) -> None:
+    """Write ``data`` as UTF-8 JSON (non-ASCII kept readable), atomically."""
+    with atomic_file(path) as handle:
+        handle.write(json.dumps(data, ensure_ascii=False, indent=indent))
 
 
 def read_json(path: Path, kind: str):

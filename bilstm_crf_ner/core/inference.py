@@ -1,8 +1,9 @@
-"""The prediction pipeline shared by the Keras model and the TensorFlow-free runtime.
+"""The steps of prediction shared by the Keras model and the TensorFlow-free runtime.
 
 raw inputs -> tokens (+ character offsets) -> ids -> length-sorted padded batches ->
-``decode_batch`` (in-graph Viterbi for Keras, a runtime + numpy Viterbi for exported models)
--> tag strings or entities. Nothing here imports TensorFlow.
+emissions -> constrained Viterbi (numpy) -> tag strings or entities. :class:`~.predictor.Predictor`
+strings these functions together; the Keras model and the runtime differ only in where the
+emissions come from.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
-from tqdm.auto import tqdm
 
 from .batching import pad_batch, sorted_batches
 from .decoding import viterbi_decode
@@ -168,134 +168,3 @@ def tag_writer(tags: Sequence[str], model_scheme: str, target_scheme: str):
         return convert_tags([tags[i] for i in path], model_scheme, target_scheme)
 
     return write
-
-
-class PredictionMixin:
-    """``predict`` / ``predict_entities`` / ``predict_nbest``, shared by the Keras model and the runtime.
-
-    A subclass provides ``tags``, ``tag_scheme``, ``data_scheme``, ``joiner``, ``tokenize(text)``,
-    ``encode_tokens(tokens)``, ``_require_ready()``, ``_decode_batch(ids, lengths, scores, nbest)
-    -> [Decoded]``, ``_emissions_batch(ids) -> [B, T, K]`` and ``_crf_scores()``; it may
-    override ``encode_many(sentences)`` to encode a batch at once, ``_decode_batches`` to run
-    several batches at once, and ``windows(tokens)`` when its encoder has a length limit. A text cut into several windows is scored window by
-    window, the scores merged (:func:`bilstm_crf_ner.core.windows.merge_windows`) and decoded in one
-    Viterbi pass over the whole text.
-    """
-
-    def windows(self, tokens):
-        return [(0, len(tokens))]
-
-    def encode_many(self, sentences):
-        """``encode_tokens`` of each token list (encoders may do a batch faster at once)."""
-        return [self.encode_tokens(tokens) for tokens in sentences]
-
-    def _tag_writer(self, target: str):
-        """:func:`tag_writer` for this model's tags, built once per target scheme (it parses every
-        tag pair, ~50 us: a few percent of a one-sentence call)."""
-        key = (tuple(self.tags), self.tag_scheme, target)
-        writers = self.__dict__.setdefault("_tag_writers", {})
-        if key not in writers:
-            writers[key] = tag_writer(*key)
-        return writers[key]
-
-    def _decode_batches(self, batches, lengths, scores, nbest, progress):
-        bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
-        out = []
-        for ids, length in zip(batches, lengths):
-            out.append(self._decode_batch(ids, length, scores, nbest))
-            bar.update()
-        bar.close()
-        return out
-
-    def _emissions_batches(self, batches, lengths):
-        return [[row[:n] for row, n in zip(self._emissions_batch(ids), length)] for ids, length in zip(batches, lengths)]
-
-    def _decode(self, x, batch_size, scores=False, nbest=0, progress=False):
-        self._require_ready()
-        items = normalize_inputs(x, self.tokenize)
-        windows = [self.windows(tokens) for tokens, _, _ in items]
-        decoded = [EMPTY] * len(items)
-        whole = [i for i, w in enumerate(windows) if len(w) == 1]
-        if whole:
-            results = run_in_batches(self.encode_many([items[i][0] for i in whole]), [len(items[i][0]) for i in whole],
-                                     lambda b, n: self._decode_batches(b, n, scores, nbest, progress), batch_size)
-            for i, result in zip(whole, results):
-                decoded[i] = result
-        windowed = [i for i, w in enumerate(windows) if len(w) > 1]
-        if windowed:
-            parts = [(i, start, stop) for i in windowed for start, stop in windows[i]]
-            emissions = run_in_batches(self.encode_many([items[i][0][start:stop] for i, start, stop in parts]),
-                                       [stop - start for _, start, stop in parts], self._emissions_batches, batch_size)
-            params, begin = self._crf_scores(), 0
-            for i in windowed:
-                count, length = len(windows[i]), len(items[i][0])
-                merged = merge_windows(windows[i], emissions[begin:begin + count], length)
-                begin += count
-                decoded[i] = decode_emissions(merged[None], [length], params, self.tags, self.tag_scheme, scores, nbest)[0]
-        return items, decoded
-
-    def predict(self, x, batch_size: int = 64, tag_scheme: str | None = None, return_scores: bool = False,
-                progress: bool = False):
-        """Tags for each sentence of ``x``.
-
-        Each item of ``x`` is a token list, or a raw string which is split like the training
-        data (non-space characters for character models, whitespace-separated words otherwise);
-        one tag is returned per token. Tags are in the training data's scheme unless
-        ``tag_scheme`` names another. Empty inputs give empty tag lists; texts of any length
-        are tagged in full.
-
-        With ``return_scores=True`` returns ``(tags, scores)``: ``scores[i][t]`` is the CRF
-        marginal probability (forward-backward) of the tag chosen at token ``t``, in the
-        model's own scheme. ``progress=True`` shows a progress bar over batches.
-        """
-        _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
-        target = normalize_scheme(tag_scheme or self.data_scheme)
-        write = self._tag_writer(target)
-        tags = [write(d.path) for d in decoded]
-        if return_scores:
-            return tags, [d.token_scores.tolist() for d in decoded]
-        return tags
-
-    def predict_entities(self, x, batch_size: int = 64, progress: bool = False):
-        """Entities of each item of ``x`` (strings or token lists), each with a confidence.
-
-        For a string, ``Entity.start``/``end`` are character offsets into it and ``text`` is the
-        exact substring; for a token list they are token indices and ``text`` joins the tokens.
-        ``Entity.confidence`` is the probability of exactly this entity (type and boundaries).
-        """
-        items, decoded = self._decode(x, batch_size, scores=True, progress=progress)
-        return [extract_entities(tokens, [self.tags[i] for i in d.path], self.tag_scheme, self.joiner, text, offsets,
-                                 d.entity_scores) for (tokens, text, offsets), d in zip(items, decoded)]
-
-    def predict_nbest(self, x, n: int = 3, batch_size: int = 64, tag_scheme: str | None = None, progress: bool = False):
-        """The ``n`` best tag paths of each sentence as ``[(tags, probability), ...]``, best first.
-
-        Probabilities are normalized over all valid paths, so they sum to at most 1.
-        """
-        if int(n) < 1:
-            raise InputError("n must be at least 1")
-        _, decoded = self._decode(x, batch_size, nbest=int(n), progress=progress)
-        target = normalize_scheme(tag_scheme or self.data_scheme)
-        write = self._tag_writer(target)
-        return [[(write(path), prob) for path, prob in d.nbest] for d in decoded]
-
-    def evaluate(self, x, y, batch_size: int = 64, digits: int = 4, progress: bool = False):
-        """Entity-level precision, recall and F1 (seqeval), overall and per type, with a summary
-        of the entity errors (:func:`bilstm_crf_ner.core.evaluation.entity_errors`); returns an
-        :class:`~bilstm_crf_ner.core.evaluation.EvaluationReport`.
-
-        Gold tags may be in any scheme; they are read leniently like the training data. A gold
-        entity type the model does not know raises :class:`InputError`.
-        """
-        from .evaluation import entity_report
-
-        self._require_ready()
-        tokens, gold = check_pairs(x, y, self.tokenize, "evaluation data")
-        gold_bio = to_scheme(gold, detect_scheme(gold), "BIO", "evaluation data")
-        known = set(self.tags)
-        for i, tags in enumerate(gold_bio):
-            for tag in tags:
-                if tag != "O" and f"B-{tag[2:]}" not in known:
-                    raise InputError(f"evaluation data: sentence {i} has entity type {tag[2:]!r}, unknown to this model")
-        predicted = self.predict(tokens, batch_size=batch_size, tag_scheme="BIO", progress=progress)
-        return entity_report(gold_bio, predicted, digits=digits)

@@ -26,14 +26,18 @@ from __future__ import annotations
 
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from .errors import InputError, ModelLoadError
+from .text import TOKENIZERS
 from .windows import plan_windows
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
+#: The vocabulary file a saved model or an export keeps beside its description.
+VOCAB_FILE = "bert_vocab.txt"
 
 
 def read_vocab(path) -> list[str]:
@@ -142,6 +146,17 @@ class WordPieceEncoder:
         self.aligner, self.unit = aligner, unit
         self.sequence_length, self.window_overlap = int(sequence_length), int(window_overlap)
 
+    @property
+    def token_unit(self) -> str:
+        return self.unit
+
+    @property
+    def joiner(self) -> str:
+        return "" if self.unit == "char" else " "
+
+    def tokenize(self, text: str):
+        return TOKENIZERS[self.unit](text)
+
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         ids = self.aligner.encode(tokens, self.unit)
         if len(ids) > self.sequence_length:
@@ -155,3 +170,27 @@ class WordPieceEncoder:
     def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
         counts = self.aligner.piece_counts(tokens, self.unit)
         return plan_windows(counts, self.sequence_length - 2, self.window_overlap, cut_ok)
+
+    def describe(self) -> dict:
+        """The JSON description :meth:`load` rebuilds this encoder from (with :meth:`save`'s file)."""
+        return {"type": "wordpiece", "token_unit": self.unit, "joiner": self.joiner, "vocab_file": VOCAB_FILE,
+                "vocab_size": len(self.aligner.vocab), "lowercase": self.aligner.lowercase,
+                "sequence_length": self.sequence_length, "window_overlap": self.window_overlap,
+                "max_pieces_per_token": self.aligner.max_pieces_per_token}
+
+    def save(self, folder) -> dict:
+        """Write the vocabulary into ``folder``; returns :meth:`describe`."""
+        Path(folder, VOCAB_FILE).write_text("".join(t + "\n" for t in self.aligner.vocab), encoding="utf-8")
+        return self.describe()
+
+    @classmethod
+    def load(cls, folder, description: dict) -> "WordPieceEncoder":
+        """The encoder :meth:`save` wrote into ``folder`` with ``description``."""
+        path = Path(folder) / description["vocab_file"]
+        if not path.is_file():
+            raise ModelLoadError(f"{folder} has no {description['vocab_file']}")
+        vocab = read_vocab(path)
+        if description["vocab_size"] is not None and len(vocab) != description["vocab_size"]:
+            raise ModelLoadError(f"{path} has {len(vocab)} tokens but the model was saved with {description['vocab_size']}")
+        aligner = WordPieceAligner(vocab, description["lowercase"], description["max_pieces_per_token"])
+        return cls(aligner, description["token_unit"], description["sequence_length"], description["window_overlap"])

@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
-from ..core.errors import CorpusFormatError, TagSchemeError
+from ..core.errors import CorpusFormatError, InputError, TagSchemeError
+from ..core.fileio import atomic_file
 from ..core.tags import parse_tag
 
 _COLUMN_SEPARATOR = re.compile(r"[ \t]+")
@@ -79,39 +79,40 @@ def read_conll(path, token_column: int = 0, tag_column: int = -1, encoding: str 
 def write_conll(path, sentences: Sequence[Sequence[str]], tag_sequences: Sequence[Sequence[str]], separator: str = " "):
     """Write sentences and tags as a column file (atomically: a crash leaves no partial file)."""
     if len(sentences) != len(tag_sequences):
-        raise ValueError(f"{len(sentences)} sentences but {len(tag_sequences)} tag sequences")
+        raise InputError(f"{len(sentences)} sentences but {len(tag_sequences)} tag sequences")
     path = Path(path)
     lines = []
     for index, (tokens, tags) in enumerate(zip(sentences, tag_sequences)):
         if len(tokens) != len(tags):
-            raise ValueError(f"sentence {index} has {len(tokens)} tokens but {len(tags)} tags")
+            raise InputError(f"sentence {index} has {len(tokens)} tokens but {len(tags)} tags")
         for token, tag in zip(tokens, tags):
             if not token or _COLUMN_SEPARATOR.search(token) or "\n" in token:
-                raise ValueError(f"sentence {index}: token {token!r} cannot be written in a column file")
+                raise InputError(f"sentence {index}: token {token!r} cannot be written in a column file")
             lines.append(f"{token}{separator}{tag}\n")
         lines.append("\n")
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.writelines(lines)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_file(path) as handle:
+        handle.writelines(lines)
 
 
-def msra_files(data_dir=None) -> dict:
+def msra_files(data_dir=None, download: bool = False) -> dict:
     """Paths of the MSRA ``train.bio`` and ``test.bio`` files.
 
-    ``data_dir`` defaults to the ``MSRA_DIR`` environment variable. Raises
-    ``FileNotFoundError`` with a hint when the corpus cannot be found.
+    Looked for in ``data_dir``, else ``$MSRA_DIR``, else the download cache
+    (:mod:`bilstm_crf_ner.datasets`), else, with ``download=True``, downloaded there. Raises
+    ``FileNotFoundError`` with a hint when the corpus cannot be found, and
+    :class:`~bilstm_crf_ner.core.errors.DatasetError` when the download fails.
     """
     data_dir = data_dir or os.environ.get(MSRA_ENV)
     if not data_dir:
-        raise FileNotFoundError(f"no MSRA corpus given: pass its folder (train.bio, test.bio) or set {MSRA_ENV}")
+        from . import datasets
+
+        data_dir = datasets.cached_path("msra") or (datasets.download("msra") if download else None)
+    if not data_dir:
+        raise FileNotFoundError(f"no MSRA corpus given: pass its folder (train.bio, test.bio), set {MSRA_ENV} "
+                                "or run `bilstm-crf-ner download msra`")
     files = {split: Path(data_dir) / f"{split}.bio" for split in ("train", "test")}
     missing = [str(p) for p in files.values() if not p.is_file()]
     if missing:
-        raise FileNotFoundError(f"MSRA corpus incomplete, missing: {', '.join(missing)}")
+        raise FileNotFoundError(f"MSRA corpus incomplete, missing: {', '.join(missing)} "
+                                "(to download it instead: bilstm-crf-ner download msra)")
     return files

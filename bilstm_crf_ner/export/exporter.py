@@ -25,20 +25,19 @@ import shutil
 from pathlib import Path
 
 import numpy as np
-
 from tqdm.auto import tqdm
 
 from .. import __version__
+from ..core.batching import pad_batch
 from ..core.errors import ConfigError, ModelSaveError
-from ..core.fileio import atomic_folder
+from ..core.fileio import atomic_folder, write_json
+from ..core.inference import decode_emissions, normalize_inputs
 from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
 from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
     ONNX_FILE, OVMS_FOLDER,
 )
-from ..core.batching import pad_batch
-from ..core.inference import decode_emissions, normalize_inputs
 from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino
 
 logger = logging.getLogger(__name__)
@@ -49,6 +48,9 @@ PARITY_TOLERANCE = 1e-3
 #: fraction of tokens keeps its f32 tag.
 MIN_DEFAULT_AGREEMENT = 0.995
 DEFAULT_PRECISIONS = ("auto", "f32", "fastest")
+#: Every ``HOLD_OUT_EVERY``-th calibration sentence measures agreement instead of calibrating
+#: (when there are at least ``MIN_HELD_OUT_SPLIT`` sentences).
+HOLD_OUT_EVERY, MIN_HELD_OUT_SPLIT = 4, 8
 
 
 def choose_default(speeds: dict, agreement: dict, policy: str) -> tuple:
@@ -88,7 +90,7 @@ def sample_batch(model, rng: np.random.Generator, batch: int = 6, time: int = 23
     for length in lengths:
         tokens = model.embedding.sample_tokens(rng, int(length))
         start, stop = model.embedding.windows(tokens)[0]
-        sentences.append(model.encode_tokens(tokens[start:stop]))
+        sentences.append(model.embedding.encode(tokens[start:stop]))
     return pad_batch(sentences)
 
 
@@ -99,7 +101,7 @@ def calibration_batches(model, sentences, batch_size: int = 16) -> tuple[list[np
     for tokens, _, _ in normalize_inputs(sentences, model.tokenize, "int8_calibration"):
         if tokens:
             start, stop = model.embedding.windows(tokens)[0]
-            encoded.append((model.encode_tokens(tokens[start:stop]), stop - start))
+            encoded.append((model.embedding.encode(tokens[start:stop]), stop - start))
     if not encoded:
         raise ModelSaveError("int8_calibration has no non-empty sentences")
     encoded.sort(key=lambda item: len(item[0]))
@@ -109,7 +111,7 @@ def calibration_batches(model, sentences, batch_size: int = 16) -> tuple[list[np
 
 def _tag_agreement(model, first, second, batches, lengths) -> float:
     """Fraction of tokens whose decoded tags are equal under two backends."""
-    scores, equal, total = model.crf_params(), 0, 0
+    scores, equal, total = model.predictor.scorer.crf_scores(), 0, 0
     for ids, n in zip(batches, lengths):
         a = decode_emissions(first(ids), n, scores, model.tags, model.tag_scheme, False, 0)
         b = decode_emissions(second(ids), n, scores, model.tags, model.tag_scheme, False, 0)
@@ -146,6 +148,126 @@ def _link_or_copy(source: Path, target: Path):
         shutil.copy2(source, target)
 
 
+def split_calibration(model, sentences):
+    """``(calibration, held_out)`` padded batches of the user's INT8 calibration sentences: every
+    ``HOLD_OUT_EVERY``-th sentence is held out to measure how often INT8 (and bf16) change a tag,
+    the agreement that decides whether they may become the default. Too few sentences to split:
+    both are the same batches (recorded as not held out)."""
+    sentences = list(sentences)
+    if len(sentences) < MIN_HELD_OUT_SPLIT:
+        batches = calibration_batches(model, sentences)
+        return batches, batches
+    fit = [s for i, s in enumerate(sentences) if i % HOLD_OUT_EVERY != HOLD_OUT_EVERY - 1]
+    return calibration_batches(model, fit), calibration_batches(model, sentences[HOLD_OUT_EVERY - 1::HOLD_OUT_EVERY])
+
+
+def check_parity(model, network, folder: Path) -> tuple[dict, dict]:
+    """Run ONNX Runtime and OpenVINO (f32) on a padded batch of very different lengths and compare
+    with Keras; :class:`ExportError` beyond ``PARITY_TOLERANCE``. Returns ``(parity, backends)``."""
+    ids = sample_batch(model, np.random.default_rng(0))
+    reference = network(ids, training=False).numpy()
+    lengths = network.sequence_lengths(ids).numpy()
+    valid = np.arange(reference.shape[1])[None, :] < lengths[:, None]
+    backends = {"onnxruntime": ONNXRuntimeBackend(folder / ONNX_FILE), "openvino": OpenVINOBackend(folder / IR_XML_FILE, "f32")}
+    parity = {}
+    for name, backend in backends.items():
+        diff = float(np.abs(backend(ids) - reference)[valid].max())
+        parity[f"{name}_f32_max_abs_diff"] = diff
+        if not diff <= PARITY_TOLERANCE:
+            raise ExportError(f"{name} output differs from Keras by {diff:.3g} on a padded batch")
+    return parity, backends
+
+
+def quantize_int8(model, folder: Path, calibration, held_out, f32_backend) -> tuple[dict, OpenVINOBackend]:
+    """Write the INT8 IR calibrated on ``calibration``; returns its metadata entry (with the tag
+    agreement with f32 on ``held_out``) and its backend."""
+    from .quantize import quantize_ir
+
+    int8 = quantize_ir(folder / IR_XML_FILE, folder / INT8_XML_FILE, calibration[0])
+    backend = OpenVINOBackend(folder / INT8_XML_FILE, "int8")
+    int8["token_agreement_with_f32"] = _tag_agreement(model, f32_backend, backend, *held_out)
+    int8["agreement_sentences"] = sum(map(len, held_out[1]))
+    int8["agreement_held_out"] = held_out is not calibration
+    int8["xml"] = INT8_XML_FILE
+    logger.info("export: INT8 tags equal f32 tags on %.2f%% of held-out tokens", 100 * int8["token_agreement_with_f32"])
+    return int8, backend
+
+
+def precision_agreement(model, network, folder: Path, f32_backend, held_out, int8: dict | None) -> dict:
+    """Fraction of tokens whose tag each precision keeps from f32: bf16 (where the CPU has it)
+    measured on ``held_out`` user sentences (random ones without), INT8 as quantization measured it."""
+    check = held_out
+    if check is None:
+        check_ids = [sample_batch(model, np.random.default_rng(seed), batch=16, time=64) for seed in (2, 3)]
+        check = (check_ids, [network.sequence_lengths(b).numpy().tolist() for b in check_ids])
+    agreement = {"f32": 1.0}
+    if "bf16" in cpu_precisions():
+        agreement["bf16"] = _tag_agreement(model, f32_backend, OpenVINOBackend(folder / IR_XML_FILE, "bf16"), *check)
+    if int8 is not None:
+        agreement["int8"] = int8["token_agreement_with_f32"]
+    return agreement
+
+
+def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None) -> dict:
+    """Median ms of every engine (ONNX Runtime f32, OpenVINO per precision with dynamic and static
+    shapes) on one 16 x 128 batch, timed in turn within each repeat so a slow spell of the
+    machine hits all alike. Keys are ``(backend, precision, static_shapes)``."""
+    bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
+    engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
+    for precision in agreement:
+        xml = folder / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
+        for static in (False, True):
+            if (precision, static) == ("int8", False):
+                engines[("openvino", "int8", False)] = int8_backend
+            elif (precision, static) != ("f32", False):
+                engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
+    times = interleaved_ms([lambda backend=backend: backend(bench) for backend in engines.values()], 10)
+    return dict(zip(engines, times))
+
+
+def export_metadata(model, network, tokenizer: dict, parity: dict, speeds: dict, default: tuple, agreement: dict,
+                    int8: dict | None, ovms_name: str) -> dict:
+    """The export's ``metadata.json``: everything the runtime needs besides the graph and vocabularies."""
+    crf = network.crf
+    # The CRF carries constraint masks exactly when the model is constrained.
+    allowed = None if crf is None or crf.allowed is None else dict(zip(("transitions", "start", "end"),
+                                                                       (m.tolist() for m in crf.allowed)))
+    return {
+        "format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
+        "tags": model.tags, "tag_scheme": model.tag_scheme, "data_scheme": model.data_scheme,
+        "crf": None if crf is None else {
+            "transitions": crf.transitions.numpy().tolist(), "start": crf.start_scores.numpy().tolist(),
+            "end": crf.end_scores.numpy().tolist(),
+        },
+        "allowed": allowed,
+        "tokenizer": tokenizer,
+        "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
+        "parity": parity, "speed_16x128": speeds,
+        "default_backend": default[0], "default_precision": default[1], "default_static_shapes": default[2],
+        "precision_agreement": agreement, "int8": int8,
+        "ovms_model": f"{OVMS_FOLDER}/{ovms_name}",
+        "versions": _versions(),
+    }
+
+
+def link_ovms_layout(folder: Path, ovms_name: str) -> None:
+    """The IR again (hard links where possible) as ``ovms/<name>/1/``, the layout OpenVINO Model Server loads."""
+    ovms = folder / OVMS_FOLDER / ovms_name / "1"
+    ovms.mkdir(parents=True)
+    for name in (IR_XML_FILE, IR_BIN_FILE):
+        _link_or_copy(folder / name, ovms / name)
+
+
+def _check_writable(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        writable = os.access(path.parent, os.W_OK)
+    except OSError:
+        writable = False
+    if not writable:
+        raise ModelSaveError(f"cannot write to {path.parent}")
+
+
 def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", measure: bool = True,
                  compress_to_fp16: bool = False, int8_calibration=None, default_precision: str = "auto",
                  progress: bool = False) -> Path:
@@ -179,33 +301,9 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         default_precision = "f32" if int8_calibration is None else "fastest"
     path = Path(path)
     _check_target(path, overwrite)
-    embedding = model.embedding
-    try:
-        tokenizer = embedding.runtime_tokenizer()
-    except NotImplementedError:
-        raise ExportError(f"exporting models with {type(embedding).__name__} is not supported") from None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        writable = os.access(path.parent, os.W_OK)
-    except OSError:
-        writable = False
-    if not writable:
-        raise ModelSaveError(f"cannot write to {path.parent}")
-
-    network = model.network
-    if model.mixed_precision is not None:
-        # Export computes in float32 (the runtime picks its precision at load time): a float32
-        # twin of the network with the same weights.
-        network = model._make_network(mixed_precision=None)
-        network.set_weights(model.network.get_weights())
-    calibration = held_out = None
-    if int8_calibration is not None:
-        # Every 4th sentence is held out of calibration to measure how often INT8 (and bf16)
-        # change a tag: the agreement that decides whether they may become the default.
-        sentences = list(int8_calibration)
-        fit = [s for i, s in enumerate(sentences) if i % 4 != 3] if len(sentences) >= 8 else sentences
-        calibration = calibration_batches(model, fit)
-        held_out = calibration_batches(model, sentences[3::4]) if len(sentences) >= 8 else calibration
+    _check_writable(path)
+    network = model.float32_network()  # export computes in float32; the runtime picks its precision at load
+    calibration, held_out = (None, None) if int8_calibration is None else split_calibration(model, int8_calibration)
     steps = ["ONNX", "OpenVINO IR", "parity check"] + (["INT8"] if calibration else []) + (["timing"] if measure else [])
     bar = tqdm(total=len(steps), unit="step", disable=not progress, leave=False)
 
@@ -220,91 +318,25 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         network_to_onnx(network, model.input_spec(), tmp / ONNX_FILE)
         step("OpenVINO IR")
         onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
-
         step("parity check")
-        ids = sample_batch(model, np.random.default_rng(0))
-        reference = network(ids, training=False).numpy()
-        lengths = network.sequence_lengths(ids).numpy()
-        valid = np.arange(reference.shape[1])[None, :] < lengths[:, None]
-        backends = {"onnxruntime": ONNXRuntimeBackend(tmp / ONNX_FILE), "openvino": OpenVINOBackend(tmp / IR_XML_FILE, "f32")}
-        parity = {}
-        for name, backend in backends.items():
-            diff = float(np.abs(backend(ids) - reference)[valid].max())
-            parity[f"{name}_f32_max_abs_diff"] = diff
-            if not diff <= PARITY_TOLERANCE:
-                raise ExportError(f"{name} output differs from Keras by {diff:.3g} on a padded batch")
-
-        int8 = None
+        parity, backends = check_parity(model, network, tmp)
+        int8 = int8_backend = None
         if calibration:
             step("INT8")
-            from .quantize import quantize_ir
-
-            int8 = quantize_ir(tmp / IR_XML_FILE, tmp / INT8_XML_FILE, calibration[0])
-            int8_backend = OpenVINOBackend(tmp / INT8_XML_FILE, "int8")
-            int8["token_agreement_with_f32"] = _tag_agreement(model, backends["openvino"], int8_backend, *held_out)
-            int8["agreement_sentences"] = sum(map(len, held_out[1]))
-            int8["agreement_held_out"] = held_out is not calibration
-            int8["xml"] = INT8_XML_FILE
-            logger.info("export: INT8 tags equal f32 tags on %.2f%% of held-out tokens",
-                        100 * int8["token_agreement_with_f32"])
-
-        # How often bf16 / INT8 change a tag (on held-out user sentences, else random ones).
-        check = held_out
-        if check is None:
-            check_ids = [sample_batch(model, np.random.default_rng(seed), batch=16, time=64) for seed in (2, 3)]
-            check = (check_ids, [network.sequence_lengths(b).numpy().tolist() for b in check_ids])
-        agreement = {"f32": 1.0}
-        if "bf16" in cpu_precisions():
-            agreement["bf16"] = _tag_agreement(model, backends["openvino"], OpenVINOBackend(tmp / IR_XML_FILE, "bf16"),
-                                               *check)
-        if int8 is not None:
-            agreement["int8"] = int8["token_agreement_with_f32"]
-
+            int8, int8_backend = quantize_int8(model, tmp, calibration, held_out, backends["openvino"])
+        agreement = precision_agreement(model, network, tmp, backends["openvino"], held_out, int8)
         speeds, default = {}, ("openvino", "f32", False)
         if measure:
             step("timing")
-            bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
-            engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
-            for precision in agreement:
-                xml = tmp / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
-                for static in (False, True):
-                    if (precision, static) == ("int8", False):
-                        engines[("openvino", "int8", False)] = int8_backend
-                    elif (precision, static) != ("f32", False):
-                        engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
-            # Engines timed in turn within each repeat: a slow spell of the machine hits all alike.
-            times = interleaved_ms([lambda backend=backend: backend(bench) for backend in engines.values()], 10)
-            timed = dict(zip(engines, times))
+            timed = time_engines(model, tmp, backends, agreement, int8_backend)
             speeds = {_engine_key(e): ms for e, ms in timed.items()}
             default = choose_default(timed, agreement, default_precision)
             logger.info("export: 16x128 batch (ms): %s; default %s", speeds, _engine_key(default))
         bar.update()
         bar.close()
-
-        crf = network.crf
-        # The CRF carries constraint masks exactly when the model is constrained.
-        allowed = None if crf is None or crf.allowed is None else dict(zip(("transitions", "start", "end"), (m.tolist() for m in crf.allowed)))
-        metadata = {
-            "format": EXPORT_FORMAT, "format_version": EXPORT_FORMAT_VERSION,
-            "tags": model.tags, "tag_scheme": model.tag_scheme, "data_scheme": model.data_scheme,
-            "crf": None if crf is None else {
-                "transitions": crf.transitions.numpy().tolist(), "start": crf.start_scores.numpy().tolist(),
-                "end": crf.end_scores.numpy().tolist(),
-            },
-            "allowed": allowed,
-            "tokenizer": tokenizer,
-            "graph": {"input": INPUT_NAME, "output": OUTPUT_NAME, "opset": OPSET, "num_tags": len(model.tags)},
-            "parity": parity, "speed_16x128": speeds,
-            "default_backend": default[0], "default_precision": default[1], "default_static_shapes": default[2],
-            "precision_agreement": agreement, "int8": int8,
-            "ovms_model": f"{OVMS_FOLDER}/{ovms_name}",
-            "versions": _versions(),
-        }
-        (tmp / METADATA_FILE).write_text(json.dumps(metadata, ensure_ascii=False, indent=1), encoding="utf-8")
-        embedding.save_assets(tmp)
-        ovms = tmp / OVMS_FOLDER / ovms_name / "1"
-        ovms.mkdir(parents=True)
-        for name in (IR_XML_FILE, IR_BIN_FILE):
-            _link_or_copy(tmp / name, ovms / name)
+        tokenizer = model.embedding.encoder.save(tmp)
+        write_json(tmp / METADATA_FILE, export_metadata(model, network, tokenizer, parity, speeds, default, agreement,
+                                                        int8, ovms_name), indent=1)
+        link_ovms_layout(tmp, ovms_name)
     logger.info("export: wrote %s", path)
     return path

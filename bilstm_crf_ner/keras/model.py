@@ -1,5 +1,9 @@
 """BLSTMCRFModel: the user-facing tagger with a small fit / predict / evaluate / save surface.
 
+A facade: training data preparation lives in :mod:`.training_data`, optimizers in
+:mod:`.optimizers`, the folder format in :mod:`.persistence`, prediction in the shared
+:class:`~bilstm_crf_ner.core.predictor.Predictor` (with the network as :mod:`.scoring`).
+
 Example (a few seconds on a toy corpus):
 
 >>> from bilstm_crf_ner import BLSTMCRFModel, BareEmbedding
@@ -15,8 +19,6 @@ Example (a few seconds on a toy corpus):
 from __future__ import annotations
 
 import contextlib
-import json
-import logging
 import warnings
 from pathlib import Path
 
@@ -24,31 +26,25 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .. import __version__
-from ..core.batching import bucketed_batches, pad_batch, stream_batches
+from ..core.batching import pad_batch
+from ..core.errors import ConfigError, InputError, NotFittedError, TagSchemeError
+from ..core.predictor import Predictor, PredictsWithPredictor
+from ..core.tags import MODEL_SCHEMES, allowed_transitions, detect_scheme, entity_types, normalize_scheme, tag_inventory
+from . import training_data as data
 from .callbacks import EntityF1Callback
-from .embeddings import BareEmbedding, Embedding, embedding_from_config
-from ..core.errors import ConfigError, InputError, ModelLoadError, ModelSaveError, NotFittedError, TagSchemeError
-from ..core.fileio import atomic_folder, read_json
-from ..core.inference import Decoded, PredictionMixin, check_pairs, decode_emissions, to_scheme
-from .network import TaggerNetwork
+from .embeddings import BareEmbedding, Embedding
+from .network import HEADS, TaggerNetwork
+from .optimizers import compile_network
+from .persistence import CONFIG_FILE, load_model, save_model
+from .scoring import KerasScorer
 from .streams import PairStream
-from ..core.tags import (
-    MODEL_SCHEMES, allowed_transitions, detect_scheme, entity_types, normalize_scheme,
-    scheme_of_prefixes, tag_inventory,
-)
 
-logger = logging.getLogger(__name__)
+__all__ = ["BLSTMCRFModel", "CONFIG_FILE"]
 
-FORMAT_VERSION = 1
-CONFIG_FILE = "bilstm_crf_ner.json"
-WEIGHTS_FILE = "network.weights.h5"
-OPTIMIZER_FILE = "optimizer.npz"
 MIXED_PRECISION = (None, "mixed_bfloat16", "mixed_float16")
-ENCODER_OPTIMIZER_FILE = "encoder_optimizer.npz"
 
 
-class BLSTMCRFModel(PredictionMixin):
+class BLSTMCRFModel(PredictsWithPredictor):
     """A (Bi)LSTM-CRF sequence tagger on top of an embedding.
 
     Args:
@@ -82,23 +78,30 @@ class BLSTMCRFModel(PredictionMixin):
                  mixed_precision: str | None = None, strategy=None):
         self.embedding = embedding if embedding is not None else BareEmbedding()
         if not isinstance(self.embedding, Embedding):
-            raise TypeError(f"embedding must be an Embedding such as BareEmbedding(), not {type(embedding).__name__}")
+            raise ConfigError(f"embedding must be an Embedding such as BareEmbedding(), not {type(embedding).__name__}")
         self.tag_scheme = normalize_scheme(tag_scheme)
         if self.tag_scheme not in MODEL_SCHEMES:
             raise TagSchemeError(f"a model's tag_scheme must be one of {MODEL_SCHEMES}; other schemes are accepted as data")
-        if lstm_layers < 0 or lstm_units < 1:
-            raise ValueError("lstm_layers must be non-negative and lstm_units positive")
+        _check_int("lstm_layers", lstm_layers, 0)
+        _check_int("lstm_units", lstm_units, 1)
         self.lstm_units, self.lstm_layers = int(lstm_units), int(lstm_layers)
+        for name, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= float(rate) < 1.0:
+                raise ConfigError(f"{name} must lie in [0, 1), not {rate!r}")
         self.dropout, self.recurrent_dropout = float(dropout), float(recurrent_dropout)
+        if not float(learning_rate) > 0 or (clipnorm is not None and not float(clipnorm) > 0):
+            raise ConfigError("learning_rate and clipnorm (unless None) must be positive")
         self.optimizer, self.learning_rate, self.clipnorm = optimizer, float(learning_rate), clipnorm
-        self.constrained, self.head, self.seed = bool(constrained), head, seed
+        if head not in HEADS:
+            raise ConfigError(f"head must be one of {HEADS}, not {head!r}")
         if mixed_precision not in MIXED_PRECISION:
             raise ConfigError(f"mixed_precision must be one of {MIXED_PRECISION}, not {mixed_precision!r}")
+        self.constrained, self.head, self.seed = bool(constrained), head, seed
         self.mixed_precision, self.strategy = mixed_precision, strategy
         self.tags: list[str] | None = None
         self.data_scheme: str | None = None
         self.network: TaggerNetwork | None = None
-        self._graph_fns = None
+        self._predictor: Predictor | None = None
 
     # ------------------------------------------------------------------ configuration
     def get_config(self) -> dict:
@@ -112,125 +115,12 @@ class BLSTMCRFModel(PredictionMixin):
     def is_fitted(self) -> bool:
         return self.network is not None
 
-    def _require_fitted(self):
-        if self.network is None:
-            raise NotFittedError("this model is not fitted yet: call fit() or BLSTMCRFModel.load() first")
-
-    # ------------------------------------------------------------------ input checking
-    def _check_pairs(self, x, y, name: str):
-        return check_pairs(x, y, self.embedding.tokenize, name)
-
-    def _check_training_pairs(self, x, y, name: str):
-        """As :meth:`_check_pairs`, and the data must be non-empty with no empty sentence (the CRF
-        loss is undefined on them)."""
-        tokens, tags = self._check_pairs(x, y, name)
-        if not tokens:
-            raise InputError(f"{name} is empty")
-        empty = [i for i, t in enumerate(tokens) if not t]
-        if empty:
-            raise InputError(f"{name}: sentence {empty[0]} is empty ({len(empty)} empty sentences)")
-        return tokens, tags
-
-    # ------------------------------------------------------------------ training
-    def _build(self, tokens, types, data_scheme):
-        """Build vocabularies (from ``tokens``; ``None`` when already built), tag set and network."""
-        self.data_scheme = data_scheme  # predictions come back in the scheme of the first training data
-        if tokens is not None:
-            self.embedding.build_vocab(tokens)
-        self.tags = tag_inventory(types, self.tag_scheme)
-        self.network = self._make_network()
-        self._compile()
-
-    def _scope(self):
-        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
-
-    def _make_network(self, mixed_precision="model"):
-        """A new network for the model's tags (``mixed_precision=None`` forces float32, for export)."""
-        policy = self.mixed_precision if mixed_precision == "model" else mixed_precision
-        constraints = allowed_transitions(self.tags, self.tag_scheme) if self.constrained else None
-        with self._scope():
-            network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
-                                    self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
-            if policy is not None:
-                network.set_compute_policy(policy)
-            network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
-        self._graph_fns = None
-        return network
-
-    def _make_optimizer(self, learning_rate):
-        optimizer = self.optimizer
-        if isinstance(optimizer, str):
-            options = {"learning_rate": learning_rate}
-            if self.clipnorm:
-                options["clipnorm"] = self.clipnorm
-            return keras.optimizers.get({"class_name": optimizer, "config": options})
-        if isinstance(optimizer, dict):
-            return keras.optimizers.deserialize(optimizer)
-        if learning_rate != self.learning_rate:  # a second optimizer like the user's, at another rate
-            config = optimizer.get_config() | {"learning_rate": learning_rate}
-            return type(optimizer).from_config(config)
-        return optimizer
-
-    def _compile(self):
-        with self._scope():
-            self._compile_in_scope()
-
-    def _compile_in_scope(self):
-        optimizer = self._make_optimizer(self.learning_rate)
-        encoder_rate = getattr(self.embedding, "encoder_learning_rate", None)
-        if self.mixed_precision == "mixed_float16":  # float16 gradients underflow without loss scaling
-            if encoder_rate is not None:
-                raise ConfigError("mixed_float16 with a separate encoder_learning_rate is not supported; "
-                                  "use mixed_bfloat16 or one learning rate")
-            optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-        self.network.compile(optimizer=optimizer)
-        encoder_variables = getattr(self.network.embedding, "encoder_variables", [])
-        self.network.encoder_optimizer = None
-        if encoder_rate is not None and encoder_variables:
-            self.network.encoder_optimizer = self._make_optimizer(encoder_rate)
-            self.network.encoder_optimizer.build(encoder_variables)
-            encoder_paths = {v.path for v in encoder_variables}
-            self.network.optimizer.build([v for v in self.network.trainable_variables if v.path not in encoder_paths])
-
     def input_spec(self):
         """Shape of the network input: ``[batch, time]`` ids, plus a channel axis for id features."""
         channels = self.embedding.encode(["\x00"]).shape[1:]
         return tf.TensorSpec([None, None, *channels], tf.int32, name="token_ids")
 
-    def _encode(self, sentences):
-        return self.encode_many(sentences)
-
-    def _dataset(self, ids, tag_ids, batch_size, shuffle, rng):
-        lengths = np.array([len(s) for s in ids])
-
-        def batches():
-            for index in bucketed_batches(lengths, batch_size, rng if shuffle else None):
-                yield pad_batch([ids[i] for i in index]), pad_batch([tag_ids[i] for i in index])
-
-        count = len(bucketed_batches(lengths, batch_size, None))
-        if self._multi_worker():
-            return self._graph_dataset(ids, tag_ids, bucketed_batches(lengths, batch_size, rng if shuffle else None), shuffle)
-        tag_spec = tf.TensorSpec([None, None], tf.int32)
-        dataset = tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec))
-        return dataset.apply(tf.data.experimental.assert_cardinality(count)).prefetch(2)
-
-    def _multi_worker(self) -> bool:
-        strategy = self.strategy or (tf.distribute.get_strategy() if tf.distribute.has_strategy() else None)
-        return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-
-    def _graph_dataset(self, ids, tag_ids, batches, shuffle):
-        """The bucketed batches as a pure graph dataset (no Python generator), which
-        ``MultiWorkerMirroredStrategy`` can shard across workers. Batch composition is fixed;
-        the batch order is reshuffled every epoch."""
-        sentences = tf.RaggedTensor.from_row_lengths(np.concatenate(ids), [len(s) for s in ids])
-        tags = tf.RaggedTensor.from_row_lengths(np.concatenate(tag_ids), [len(t) for t in tag_ids])
-        members = tf.ragged.constant([b.tolist() for b in batches], dtype=tf.int64)
-        order = tf.data.Dataset.range(len(batches))
-        if shuffle:
-            order = order.shuffle(len(batches), seed=self.seed, reshuffle_each_iteration=True)
-        return order.map(lambda i: (tf.gather(sentences, members[i]).to_tensor(),
-                                    tf.gather(tags, members[i]).to_tensor())).prefetch(2)
-
+    # ------------------------------------------------------------------ training
     def fit(self, x_train, y_train=None, x_validate=None, y_validate=None, epochs: int = 5, batch_size: int = 64,
             callbacks=None, verbose: int = 1, shuffle: bool = True, data_scheme: str = "auto"):
         """Train on token lists ``x_train`` and tag lists ``y_train``; returns Keras's ``History``.
@@ -247,37 +137,35 @@ class BLSTMCRFModel(PredictionMixin):
         pass ``"IOB1"`` for IOB1 data). With validation data (in memory), ``val_loss`` and the
         entity-level ``val_f1``/``val_precision``/``val_recall`` are logged every epoch.
         """
-        stream = None
         if y_train is None:
             stream = PairStream(x_train, "training data")
-            if self._multi_worker():
+            if data.is_multi_worker(self):
                 raise InputError("training from a stream is not supported with MultiWorkerMirroredStrategy "
                                  "(TensorFlow cannot shard a Python iterator across workers): pass x_train and y_train")
         else:
-            tokens, tags = self._check_training_pairs(x_train, y_train, "training data")
+            tokens, tags = data.checked_pairs(self, x_train, y_train, "training data")
         validate = x_validate is not None or y_validate is not None
         if validate:
-            val_tokens, val_tags = self._check_training_pairs(x_validate, y_validate, "validation data")
+            val_tokens, val_tags = data.checked_pairs(self, x_validate, y_validate, "validation data")
         if self.seed is not None:
             keras.utils.set_random_seed(self.seed)
-        rng = np.random.default_rng(self.seed)
-        if stream is None:
+        rng = np.random.default_rng(self.seed) if shuffle else None
+        if y_train is None:
+            source, types = data.scan_stream(self, stream, data_scheme)
+            if types is not None:
+                self._build(types, source)
+            train = data.stream_dataset(self, stream, source, batch_size, rng)
+        else:
             source = detect_scheme(tags) if data_scheme == "auto" else normalize_scheme(data_scheme)
             if self.network is None:
-                self._build(tokens, entity_types(tags, source), source)
-            tokens, tags = self._split_long(tokens, tags)
-            internal = to_scheme(tags, source, self.tag_scheme, "training data")
-            train = self._dataset(self._encode(tokens), self._tag_ids(internal, "training data"), batch_size, shuffle, rng)
-        else:
-            source = self._scan_stream(stream, data_scheme)
-            train = self._stream_dataset(stream, source, batch_size, rng if shuffle else None)
+                self.embedding.build_vocab(tokens)
+                self._build(entity_types(tags, source), source)
+            train = data.pairs_dataset(self, tokens, tags, source, "training data", batch_size, rng)
         callbacks = list(callbacks or [])
         validation = None
         if validate:
-            val_source = detect_scheme(val_tags)
-            val_pieces, val_piece_tags = self._split_long(val_tokens, val_tags)
-            val_internal = to_scheme(val_piece_tags, val_source, self.tag_scheme, "validation data")
-            validation = self._dataset(self._encode(val_pieces), self._tag_ids(val_internal, "validation data"), batch_size, False, None)
+            validation = data.pairs_dataset(self, val_tokens, val_tags, detect_scheme(val_tags), "validation data",
+                                            batch_size)
             callbacks.insert(0, EntityF1Callback(self, val_tokens, val_tags))
         with warnings.catch_warnings():
             # A stream's length is unknown until read; Keras warns when the first epoch ends it.
@@ -285,162 +173,81 @@ class BLSTMCRFModel(PredictionMixin):
             return self.network.fit(train, validation_data=validation, epochs=epochs, callbacks=callbacks,
                                     verbose=verbose, shuffle=False)
 
-    def _scan_stream(self, stream, data_scheme):
-        """One pass over a stream: builds the model on first use; returns the data's scheme."""
-        prefixes, types = set(), set()
+    def _build(self, types, data_scheme):
+        """The tag set and a compiled network (the embedding's vocabulary exists)."""
+        self.data_scheme = data_scheme  # predictions come back in the scheme of the first training data
+        self.tags = tag_inventory(types, self.tag_scheme)
+        self._set_network(self._compiled(self._make_network()))
 
-        def sentences():
-            for i, (tokens, tags) in enumerate(stream):
-                for tag in tags:
-                    if tag != "O":
-                        if len(tag) < 3 or tag[1] != "-" or tag[0] not in "BIESM":
-                            raise InputError(f"training data item {i}: malformed tag {tag!r} (expected O or B-TYPE, I-TYPE, ...)")
-                        prefixes.add(tag[:2])
-                        types.add(tag[2:])
-                yield tokens
+    def _scope(self):
+        return self.strategy.scope() if self.strategy is not None else contextlib.nullcontext()
 
-        building = self.network is None
-        if building:
-            self.embedding.build_vocab(sentences())  # the vocabulary does not depend on the scheme
-        else:
-            for _ in sentences():
-                pass
-        source = scheme_of_prefixes(prefixes) if data_scheme == "auto" else normalize_scheme(data_scheme)
-        if building:
-            self._build(None, sorted(types), source)
-        return source
+    def _make_network(self, mixed_precision="model") -> TaggerNetwork:
+        """A new network for the model's tags (``mixed_precision=None`` forces float32)."""
+        policy = self.mixed_precision if mixed_precision == "model" else mixed_precision
+        constraints = allowed_transitions(self.tags, self.tag_scheme) if self.constrained else None
+        with self._scope():
+            network = TaggerNetwork(self.embedding.build_layer(), len(self.tags), self.lstm_units, self.lstm_layers,
+                                    self.dropout, self.recurrent_dropout, constraints, self.head, name="tagger")
+            if policy is not None:
+                network.set_compute_policy(policy)
+            network(pad_batch([self.embedding.encode(["\x00", "\x00"])]))  # create the variables
+        return network
 
-    def _stream_dataset(self, stream, scheme, batch_size, rng):
-        def encoded():
-            for i, (tokens, tags) in enumerate(stream):
-                name = f"training data item {i}"
-                for chunk, chunk_tags in zip(*self._split_long([tokens], [tags])):
-                    internal = to_scheme([chunk_tags], scheme, self.tag_scheme, name)
-                    yield self.encode_tokens(chunk), self._tag_ids(internal, name)[0]
+    def _compiled(self, network: TaggerNetwork) -> TaggerNetwork:
+        with self._scope():
+            compile_network(network, self.optimizer, self.learning_rate, self.clipnorm, self.mixed_precision,
+                            getattr(self.embedding, "encoder_learning_rate", None))
+        return network
 
-        def batches():
-            for batch in stream_batches(encoded(), lambda item: len(item[0]), batch_size, rng):
-                yield pad_batch([ids for ids, _ in batch]), pad_batch([tags for _, tags in batch])
+    def float32_network(self) -> TaggerNetwork:
+        """The network computing in float32: itself, or a float32 twin with the same weights
+        when the model trains in mixed precision (what export converts)."""
+        self._require_fitted()
+        if self.mixed_precision is None:
+            return self.network
+        network = self._make_network(mixed_precision=None)
+        network.set_weights(self.network.get_weights())
+        return network
 
-        tag_spec = tf.TensorSpec([None, None], tf.int32)
-        return tf.data.Dataset.from_generator(batches, output_signature=(self.input_spec(), tag_spec)).prefetch(2)
-
-    def _split_long(self, tokens, tags):
-        """Cut sentences longer than the embedding's window into chunks, preferably between entities.
-
-        A chunk that still starts inside an entity is repaired when converted to the model's
-        scheme (its first tag becomes a begin tag)."""
-        out_tokens, out_tags = [], []
-        for sentence, sentence_tags in zip(tokens, tags):
-            windows = self.embedding.windows(sentence)
-            if len(windows) > 1:  # plan again, cutting outside entities where possible
-                cut_ok = [t == "O" or t[:1] in ("B", "S") for t in sentence_tags] + [True]
-                windows = self.embedding.windows(sentence, cut_ok)
-            for start, stop in windows:
-                out_tokens.append(sentence[start:stop])
-                out_tags.append(sentence_tags[start:stop])
-        if len(out_tokens) > len(tokens):
-            logger.info("split %d long sentences into %d chunks that fit the encoder", len(tokens), len(out_tokens))
-        return out_tokens, out_tags
-
-    def _tag_ids(self, tag_sequences, name):
-        index = {t: i for i, t in enumerate(self.tags)}
-        out = []
-        for i, tags in enumerate(tag_sequences):
-            try:
-                out.append(np.array([index[t] for t in tags], dtype=np.int32))
-            except KeyError as exc:
-                raise InputError(f"{name}: sentence {i} has tag {exc.args[0]!r}, unknown to this model (tags: {', '.join(self.tags)})") from None
-        return out
+    def _set_network(self, network):
+        self.network, self._predictor = network, None
 
     # ------------------------------------------------------------------ prediction
-    def _graph_functions(self):
-        """Compiled ``(emissions, decode)`` functions of the network (built once, no retracing)."""
-        if self._graph_fns is None:
-            network, constrained = self.network, self.constrained
-
-            @tf.function(input_signature=[self.input_spec()], reduce_retracing=True)
-            def decode(token_ids):
-                return network.decode(token_ids, constrained=constrained)
-
-            @tf.function(input_signature=[self.input_spec()], reduce_retracing=True)
-            def emissions(token_ids):
-                return tf.cast(network(token_ids, training=False), tf.float32)
-
-            self._graph_fns = (emissions, decode)
-        return self._graph_fns
-
-    def crf_params(self):
-        """The CRF scores used for decoding ``(transitions, start, end)`` as numpy, constraints applied."""
-        crf = self.network.crf
-        if crf is None:
-            return None
-        return tuple(t.numpy() for t in crf.scores(self.constrained))
-
-    # PredictionMixin hooks (predict, predict_entities, predict_nbest)
-    def tokenize(self, text: str):
-        return self.embedding.tokenize(text)
-
-    def encode_tokens(self, tokens):
-        return self.embedding.encode(tokens)
-
-    def encode_many(self, sentences):
-        return self.embedding.encode_many(sentences)
+    def _require_fitted(self):
+        if self.network is None:
+            raise NotFittedError("this model is not fitted yet: call fit() or BLSTMCRFModel.load() first")
 
     @property
-    def joiner(self) -> str:
-        return self.embedding.joiner
-
-    def windows(self, tokens):
-        return self.embedding.windows(tokens)
-
-    def _require_ready(self):
+    def predictor(self) -> Predictor:
+        """The :class:`~bilstm_crf_ner.core.predictor.Predictor` behind ``predict*`` and
+        ``evaluate``: the embedding as encoder, the network as emission scorer."""
         self._require_fitted()
+        if self._predictor is None:
+            scorer = KerasScorer(self.network, self.input_spec(), self.constrained)
+            self._predictor = Predictor(self.embedding, scorer, self.tags, self.tag_scheme, self.data_scheme)
+        return self._predictor
 
-    def _emissions_batch(self, ids):
-        return self._graph_functions()[0](tf.constant(ids)).numpy()
-
-    def _crf_scores(self):
-        return self.crf_params()
-
-    def _decode_batch(self, ids, lengths, scores, nbest):
-        decode_fn = self._graph_functions()[1]
-        if not scores and not nbest:  # plain prediction: Viterbi in-graph
-            paths = decode_fn(tf.constant(ids)).numpy()
-            return [Decoded(path[:n]) for path, n in zip(paths, lengths)]
-        return decode_emissions(self._emissions_batch(ids), lengths, self.crf_params(), self.tags, self.tag_scheme,
-                                scores, nbest)
+    def tokenize(self, text: str):
+        """Tokens of a raw string with their character offsets, as this model splits text."""
+        return self.embedding.tokenize(text)
 
     # ------------------------------------------------------------------ persistence
     def save(self, path, overwrite: bool = True, include_optimizer: bool = True) -> Path:
-        """Save to the folder ``path`` atomically: config JSON, vocabularies, Keras weights.
+        """Save to the folder ``path`` atomically: config JSON, vocabularies, Keras weights
+        (:mod:`bilstm_crf_ner.keras.persistence`).
 
         The folder is written next to its destination and swapped in only when complete, so a
         crash leaves the previous model (if any) intact. An existing folder that is not a saved
         model is never replaced.
         """
         self._require_fitted()
-        path = Path(path)
-        if path.exists():
-            if not path.is_dir() or (any(path.iterdir()) and not (path / CONFIG_FILE).is_file()):
-                raise ModelSaveError(f"{path} exists and is not a saved model; refusing to replace it")
-            if not overwrite:
-                raise ModelSaveError(f"{path} already exists (pass overwrite=True to replace it)")
-        with atomic_folder(path) as tmp:
-            config = {
-                "format_version": FORMAT_VERSION, "library_version": __version__,
-                "model": self.get_config(), "embedding": self.embedding.serialize(),
-                "tags": self.tags, "data_scheme": self.data_scheme,
-            }
-            (tmp / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=1), encoding="utf-8")
-            self.embedding.save_assets(tmp)
-            self.network.save_weights(tmp / WEIGHTS_FILE)
-            if include_optimizer:
-                for name, optimizer in ((OPTIMIZER_FILE, self.network.optimizer),
-                                        (ENCODER_OPTIMIZER_FILE, self.network.encoder_optimizer)):
-                    if optimizer is not None and optimizer.built:
-                        np.savez(tmp / name, *[np.asarray(v) for v in optimizer.variables])
-        return path
+        return save_model(self, path, overwrite, include_optimizer)
+
+    @classmethod
+    def load(cls, path) -> "BLSTMCRFModel":
+        """Load a folder written by :meth:`save`; the model predicts and trains as before."""
+        return load_model(cls, path)
 
     def export(self, path, overwrite: bool = False, **options) -> Path:
         """Export to ONNX + OpenVINO IR + metadata for the TensorFlow-free runtime.
@@ -452,44 +259,7 @@ class BLSTMCRFModel(PredictionMixin):
 
         return export_model(self, path, overwrite=overwrite, **options)
 
-    @classmethod
-    def load(cls, path) -> "BLSTMCRFModel":
-        """Load a folder written by :meth:`save`; the model predicts and trains as before."""
-        path = Path(path)
-        config_path = path / CONFIG_FILE
-        config = read_json(config_path, "a saved bilstm_crf_ner model")
-        version = config.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ModelLoadError(f"{path} has format version {version!r}; this library "
-                                 f"({__version__}) reads version {FORMAT_VERSION}")
-        try:
-            model = cls(embedding_from_config(config["embedding"], path), **config["model"])
-            model.tags, model.data_scheme = config["tags"], config["data_scheme"]
-        except (KeyError, TypeError) as exc:
-            raise ModelLoadError(f"{config_path} is incomplete or invalid: {exc}") from None
-        if not (path / WEIGHTS_FILE).is_file():
-            raise ModelLoadError(f"{path} has no {WEIGHTS_FILE}")
-        model.network = model._make_network()
-        try:
-            model.network.load_weights(path / WEIGHTS_FILE)
-        except (ValueError, OSError) as exc:
-            raise ModelLoadError(f"{path / WEIGHTS_FILE} does not match the model described by {CONFIG_FILE}: {exc}") from None
-        model._compile()
-        if (path / OPTIMIZER_FILE).is_file():
-            if not model.network.optimizer.built:
-                model.network.optimizer.build(model.network.trainable_variables)
-            model._restore_optimizer(model.network.optimizer, path / OPTIMIZER_FILE)
-        if (path / ENCODER_OPTIMIZER_FILE).is_file() and model.network.encoder_optimizer is not None:
-            model._restore_optimizer(model.network.encoder_optimizer, path / ENCODER_OPTIMIZER_FILE)
-        return model
 
-    @staticmethod
-    def _restore_optimizer(optimizer, file):
-        with np.load(file) as saved:
-            values = [saved[f"arr_{i}"] for i in range(len(saved.files))]
-        if [tuple(v.shape) for v in optimizer.variables] != [v.shape for v in values]:
-            logger.warning("optimizer state in %s does not match the network; training restarts it", file)
-            return
-        for variable, value in zip(optimizer.variables, values):
-            variable.assign(value)
-
+def _check_int(name: str, value, low: int) -> None:
+    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+        raise ConfigError(f"{name} must be an integer >= {low}, not {value!r}")

@@ -3,7 +3,7 @@
 Imports only numpy and, when a model is loaded, openvino or onnxruntime.
 """
 
-from .backends import BACKENDS, BackendError
+from .backends import BACKENDS, PRECISIONS, BackendError
 from .tagger import Tagger
 
-__all__ = ["BACKENDS", "BackendError", "Tagger"]
+__all__ = ["BACKENDS", "PRECISIONS", "BackendError", "Tagger"]

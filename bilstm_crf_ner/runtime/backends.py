@@ -59,6 +59,13 @@ def prefer_static_shapes(speeds: dict, precision: str) -> bool:
     return static is not None and (dynamic is None or static <= (1 - STATIC_SHAPES_MARGIN) * dynamic)
 
 
+def default_engine(metadata: dict) -> tuple[str, str, bool]:
+    """``(backend, precision, static_shapes)`` that :meth:`Tagger.load` uses for an export by default."""
+    backend, precision = metadata.get("default_backend", "openvino"), metadata.get("default_precision", "f32")
+    static = backend == "openvino" and prefer_static_shapes(metadata.get("speed_16x128") or {}, precision)
+    return backend, precision, static
+
+
 class OpenVINOBackend:
     """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
     CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32).

@@ -1,8 +1,8 @@
 """Speed of a tagger on real text: model-only and end-to-end times, batch-1 latency.
 
 Works for an exported :class:`~bilstm_crf_ner.runtime.Tagger` and for a Keras
-:class:`~bilstm_crf_ner.BLSTMCRFModel` alike (both have the prediction pipeline's hooks), so
-the two are timed by the same code. Imports no TensorFlow.
+:class:`~bilstm_crf_ner.BLSTMCRFModel` alike (both predict through a
+:class:`~bilstm_crf_ner.core.predictor.Predictor`), so the two are timed by the same code. Imports no TensorFlow.
 """
 
 from __future__ import annotations
@@ -57,8 +57,9 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
     Model-only and end-to-end runs alternate, so their difference is not machine noise.
     """
     batch = benchmark_batch(texts, batch_size, max_length)
-    ids = pad_batch([tagger.encode_tokens(tagger.tokenize(t)[0]) for t in batch])
-    model_only, end_to_end = interleaved_ms([lambda: tagger._emissions_batch(ids),
+    encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
+    ids = pad_batch(encoder.encode_many([encoder.tokenize(t)[0] for t in batch]))
+    model_only, end_to_end = interleaved_ms([lambda: scorer.emissions(ids),
                                              lambda: tagger.predict(batch, batch_size=batch_size)], repeats)
     single = [next(t for t in texts if t.strip())[:max_length]]
     latency = median_ms(lambda: tagger.predict(single), repeats * 3)

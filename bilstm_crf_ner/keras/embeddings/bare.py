@@ -20,16 +20,13 @@ import tensorflow as tf
 
 from ...core.errors import ConfigError, NotFittedError
 from ...core.features import Lexicon, TokenEncoder, bigrams, read_lexicon
-from ...core.fileio import read_json, write_json
+from ...core.features.token_encoder import LEXICON_FILE
 from ...corpus.vectors import read_word2vec
 from ...core.vocab import Vocabulary
 from .base import Embedding, register
 
 logger = logging.getLogger(__name__)
 
-VOCAB_FILE = "vocab.json"
-BIGRAM_VOCAB_FILE = "bigram_vocab.json"
-LEXICON_FILE = "lexicon.json"
 
 
 class _StartValues(keras.initializers.Initializer):
@@ -138,24 +135,29 @@ class BareEmbedding(Embedding):
                  token_unit: str = "auto", bigram_dim: int = 0, bigram_min_count: int = 1, token_dropout: float = 0.0,
                  pretrained_vectors=None, pretrained_extend_vocab: bool = True, lexicon=None, lexicon_dim: int = 16,
                  lexicon_max_length: int = 8):
-        if int(embedding_dim) < 1 or int(bigram_dim) < 0:
-            raise ValueError("embedding_dim must be positive and bigram_dim non-negative")
+        for name, value, low in (("embedding_dim", embedding_dim, 1), ("bigram_dim", bigram_dim, 0), ("min_count", min_count, 1),
+                                 ("bigram_min_count", bigram_min_count, 1), ("lexicon_dim", lexicon_dim, 1),
+                                 ("lexicon_max_length", lexicon_max_length, 2)):
+            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
+                raise ConfigError(f"{name} must be an integer >= {low}, not {value!r}")
+        if max_vocab_size is not None and (not isinstance(max_vocab_size, (int, np.integer)) or max_vocab_size < 2):
+            raise ConfigError(f"max_vocab_size must be None or an integer >= 2, not {max_vocab_size!r}")
         if token_unit not in ("auto", "char", "word"):
-            raise ValueError(f"token_unit must be 'auto', 'char' or 'word', not {token_unit!r}")
+            raise ConfigError(f"token_unit must be 'auto', 'char' or 'word', not {token_unit!r}")
+        if not 0.0 <= float(token_dropout) < 1.0:
+            raise ConfigError(f"token_dropout must lie in [0, 1), not {token_dropout!r}")
         self.embedding_dim = int(embedding_dim)
         self.min_count = int(min_count)
         self.max_vocab_size = max_vocab_size
         self._token_unit = token_unit
         self.bigram_dim = int(bigram_dim)
         self.bigram_min_count = int(bigram_min_count)
-        if not 0.0 <= float(token_dropout) < 1.0:
-            raise ValueError("token_dropout must lie in [0, 1)")
         self.token_dropout = float(token_dropout)
         self.pretrained_vectors = None if pretrained_vectors is None else str(pretrained_vectors)
         self.pretrained_extend_vocab = bool(pretrained_extend_vocab)
         self.lexicon = lexicon if lexicon is None or isinstance(lexicon, dict) else str(lexicon)
         self.lexicon_dim, self.lexicon_max_length = int(lexicon_dim), int(lexicon_max_length)
-        self.encoder: TokenEncoder | None = None
+        self._encoder: TokenEncoder | None = None
         self._initial_vectors = None
 
     @property
@@ -164,7 +166,7 @@ class BareEmbedding(Embedding):
 
     @property
     def vocab(self) -> Vocabulary | None:
-        return None if self.encoder is None else self.encoder.vocab
+        return None if self._encoder is None else self._encoder.vocab
 
     def build_vocab(self, sentences):
         counts, bigram_counts = Counter(), Counter()
@@ -178,13 +180,12 @@ class BareEmbedding(Embedding):
         if self.pretrained_vectors is not None:
             vocab = self._load_pretrained(vocab, counts)
         bigram_vocab = Vocabulary.from_counts(bigram_counts, self.bigram_min_count) if self.bigram_dim else None
-        self.encoder = TokenEncoder(vocab, bigram_vocab, self._make_lexicon())
+        self._encoder = TokenEncoder(vocab, bigram_vocab, self._make_lexicon(), self.token_unit)
 
-    def _make_lexicon(self, words: dict | None = None) -> Lexicon | None:
+    def _make_lexicon(self) -> Lexicon | None:
         if self.lexicon is None:
             return None
-        if words is None:
-            words = self.lexicon if isinstance(self.lexicon, dict) else read_lexicon(self.lexicon)
+        words = self.lexicon if isinstance(self.lexicon, dict) else read_lexicon(self.lexicon)
         lexicon = Lexicon(words, self.lexicon_max_length, joiner=self.joiner)
         if not lexicon.words:
             raise ConfigError(f"lexicon {self.lexicon if isinstance(self.lexicon, str) else '(dict)'} has no words of "
@@ -216,19 +217,17 @@ class BareEmbedding(Embedding):
         self._initial_vectors = matrix
         return vocab
 
-    def _require_vocab(self):
-        if self.encoder is None:
+    @property
+    def encoder(self) -> TokenEncoder:
+        if self._encoder is None:
             raise NotFittedError("the embedding has no vocabulary yet: call fit first")
-        return self.encoder
+        return self._encoder
 
-    def encode(self, tokens):
-        return self._require_vocab().encode(tokens)
-
-    def encode_many(self, sentences):
-        return self._require_vocab().encode_many(sentences)
+    def set_encoder(self, encoder: TokenEncoder) -> None:
+        self._encoder = encoder
 
     def build_layer(self):
-        encoder = self._require_vocab()
+        encoder = self.encoder
         bigram_size = len(encoder.bigram_vocab) if encoder.bigram_vocab is not None else 0
         initial, self._initial_vectors = self._initial_vectors, None  # used by the first network only
         lexicon_types = len(encoder.lexicon.types) if encoder.lexicon is not None else 0
@@ -245,32 +244,5 @@ class BareEmbedding(Embedding):
                     lexicon_max_length=self.lexicon_max_length)
 
     def sample_tokens(self, rng, length):
-        tokens = self._require_vocab().vocab.tokens[2:] or ["x"]  # skip <pad> and <unk>
+        tokens = self.encoder.vocab.tokens[2:] or ["x"]  # skip <pad> and <unk>
         return [tokens[i] for i in rng.integers(0, len(tokens), size=length)]
-
-    def runtime_tokenizer(self):
-        encoder = self._require_vocab()
-        lexicon = None if encoder.lexicon is None else {
-            "file": LEXICON_FILE, "words": len(encoder.lexicon.words), "max_length": encoder.lexicon.max_length}
-        return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
-                "vocab_files": {name: len(tokens) for name, tokens in self.asset_files().items()}}
-
-    def asset_files(self) -> dict:
-        """Vocabularies as ``{file name: token list}`` (saved with the model and the export)."""
-        encoder = self._require_vocab()
-        files = {VOCAB_FILE: encoder.vocab.to_list()}
-        if encoder.bigram_vocab is not None:
-            files[BIGRAM_VOCAB_FILE] = encoder.bigram_vocab.to_list()
-        return files
-
-    def save_assets(self, folder):
-        for name, tokens in self.asset_files().items():
-            write_json(folder / name, tokens)
-        if self.encoder.lexicon is not None:
-            write_json(folder / LEXICON_FILE, self.encoder.lexicon.words)
-
-    def load_assets(self, folder):
-        kind = "a model folder with vocabularies"
-        bigram_vocab = Vocabulary(read_json(folder / BIGRAM_VOCAB_FILE, kind)) if self.bigram_dim else None
-        lexicon = self._make_lexicon(read_json(folder / LEXICON_FILE, kind)) if self.lexicon is not None else None
-        self.encoder = TokenEncoder(Vocabulary(read_json(folder / VOCAB_FILE, kind)), bigram_vocab, lexicon)

@@ -8,7 +8,6 @@ cut into windows. The tagger only sees padded id matrices (0 = padding).
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -24,20 +23,24 @@ def register(cls):
     return cls
 
 
-def embedding_from_config(config: dict, folder=None):
-    """Rebuild an embedding from ``{"class_name": ..., "config": ...}`` and its saved assets."""
+def embedding_from_config(config: dict):
+    """Rebuild an embedding from ``{"class_name": ..., "config": ...}`` (its encoder, with the
+    vocabularies, is loaded separately: :func:`bilstm_crf_ner.core.encoders.load_encoder`)."""
     try:
         cls = _REGISTRY[config["class_name"]]
     except KeyError:
         raise ModelLoadError(f"unknown embedding type {config.get('class_name')!r}") from None
-    embedding = cls.from_config(config["config"])
-    if folder is not None:
-        embedding.load_assets(Path(folder))
-    return embedding
+    return cls.from_config(config["config"])
 
 
 class Embedding:
-    """Base class. Subclasses implement ``build_vocab``, ``encode`` and ``build_layer``."""
+    """Base class. Subclasses implement ``build_vocab``, ``encoder``, ``set_encoder``,
+    ``build_layer``, ``sample_tokens`` and ``get_config``.
+
+    An embedding is a :class:`~bilstm_crf_ner.core.predictor.SentenceEncoder` on the Keras
+    side; its TensorFlow-free ``encoder`` (built in ``fit``) is what a saved model and an
+    export keep, and what the runtime loads.
+    """
 
     #: ``"char"`` or ``"word"``: how raw strings are split and entity text is joined.
     token_unit = "char"
@@ -45,21 +48,31 @@ class Embedding:
     def build_vocab(self, sentences: Sequence[Sequence[str]]) -> None:
         raise NotImplementedError
 
+    @property
+    def encoder(self):
+        """The TensorFlow-free sentence encoder (:mod:`bilstm_crf_ner.core.encoders`); raises
+        :class:`NotFittedError` before the vocabulary exists."""
+        raise NotImplementedError
+
+    def set_encoder(self, encoder) -> None:
+        """Use ``encoder`` (a loaded one: :func:`bilstm_crf_ner.core.encoders.load_encoder`)."""
+        raise NotImplementedError
+
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         """Ids ``[S, ...]`` (int32) of one sentence; channel 0 is 0 only at padding.
 
         ``S`` is ``len(tokens)`` for lookup embeddings; subword encoders may use more rows.
         """
-        raise NotImplementedError
+        return self.encoder.encode(tokens)
 
     def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        """:meth:`encode` of each sentence; subclasses may encode a batch faster at once."""
-        return [self.encode(tokens) for tokens in sentences]
+        """:meth:`encode` of each sentence (encoders may do a batch faster at once)."""
+        return self.encoder.encode_many(sentences)
 
     def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
         """Token ranges to encode separately (see :mod:`bilstm_crf_ner.core.windows`); one range
         unless the encoder has a length limit."""
-        return [(0, len(tokens))]
+        return self.encoder.windows(tokens, cut_ok)
 
     def build_layer(self):
         """A Keras layer mapping padded ids ``[B, S, ...]`` to vectors ``[B, T, D]`` (``T`` the
@@ -69,11 +82,6 @@ class Embedding:
 
     def sample_tokens(self, rng: np.random.Generator, length: int) -> list[str]:
         """``length`` random tokens the embedding knows (inputs for export checks and timing)."""
-        raise NotImplementedError
-
-    def runtime_tokenizer(self) -> dict:
-        """How the exported runtime rebuilds :meth:`encode` and :meth:`windows` (metadata; the
-        files it names are those :meth:`save_assets` writes)."""
         raise NotImplementedError
 
     def tokenize(self, text: str):
@@ -94,9 +102,3 @@ class Embedding:
 
     def serialize(self) -> dict:
         return {"class_name": type(self).__name__, "config": self.get_config()}
-
-    def save_assets(self, folder: Path) -> None:
-        """Write vocabulary files into ``folder``."""
-
-    def load_assets(self, folder: Path) -> None:
-        """Read what :meth:`save_assets` wrote."""

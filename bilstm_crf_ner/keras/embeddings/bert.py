@@ -17,17 +17,15 @@ word's label on its first WordPiece (:mod:`bilstm_crf_ner.core.wordpiece`). Text
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from ..bert.checkpoint import read_checkpoint
 from ..bert.hub import resolve_checkpoint
-from ...core.wordpiece import WordPieceAligner, WordPieceEncoder, read_vocab
+from ...core.wordpiece import WordPieceAligner, WordPieceEncoder
 from ...core.errors import ConfigError, ModelLoadError, NotFittedError
 from .base import Embedding, register
 
 logger = logging.getLogger(__name__)
 
-VOCAB_FILE = "bert_vocab.txt"
 #: A single token keeps at most this many pieces (its label sits on the first).
 MAX_PIECES_PER_TOKEN = 16
 #: Share of training tokens mapped to [UNK] above which fit warns (wrong vocabulary or language).
@@ -140,17 +138,15 @@ class BERTEmbedding(Embedding):
 
     @property
     def encoder(self) -> WordPieceEncoder:
-        """The TensorFlow-free sentence encoder (the exported runtime rebuilds the same one)."""
+        """The TensorFlow-free sentence encoder (the exported runtime loads the same one)."""
         if self._encoder is None or self._encoder.unit != self.token_unit:  # the unit is settled in fit
             self._encoder = WordPieceEncoder(self._require_aligner(), self.token_unit, self.sequence_length,
                                              self.window_overlap)
         return self._encoder
 
-    def encode(self, tokens):
-        return self.encoder.encode(tokens)
-
-    def windows(self, tokens, cut_ok=None):
-        return self.encoder.windows(tokens, cut_ok)
+    def set_encoder(self, encoder: WordPieceEncoder) -> None:
+        self._set_vocab(encoder.aligner.vocab)  # checks the vocabulary against the encoder's weights
+        self.aligner, self._encoder = encoder.aligner, encoder
 
     def sample_tokens(self, rng, length):
         vocab = self._require_aligner().vocab
@@ -159,12 +155,6 @@ class BERTEmbedding(Embedding):
         else:
             pool = [t for t in vocab if t.isalpha()]  # whole words: no "##" continuations, no [SPECIAL] tokens
         return [pool[i] for i in rng.integers(0, len(pool), size=length)]
-
-    def runtime_tokenizer(self):
-        return {"type": "wordpiece", "token_unit": self.token_unit, "joiner": self.joiner, "vocab_file": VOCAB_FILE,
-                "vocab_size": len(self._require_aligner().vocab), "lowercase": self.architecture["lowercase"],
-                "sequence_length": self.sequence_length, "window_overlap": self.window_overlap,
-                "max_pieces_per_token": self.aligner.max_pieces_per_token}
 
     # ------------------------------------------------------------------ the Keras layer
     def build_layer(self):
@@ -185,12 +175,3 @@ class BERTEmbedding(Embedding):
                     concat_layers=self.concat_layers, encoder_learning_rate=self.encoder_learning_rate,
                     token_unit=self._token_unit, window_overlap=self.window_overlap, dropout=self.dropout,
                     architecture=self.architecture, source=self.source)
-
-    def save_assets(self, folder):
-        Path(folder, VOCAB_FILE).write_text("".join(t + "\n" for t in self._require_aligner().vocab), encoding="utf-8")
-
-    def load_assets(self, folder):
-        path = Path(folder) / VOCAB_FILE
-        if not path.is_file():
-            raise ModelLoadError(f"{folder} has no {VOCAB_FILE}")
-        self._set_vocab(read_vocab(path))

@@ -1,0 +1,35 @@
+"""Sentence encoders saved and loaded: one writer and one reader for a model's input side.
+
+A saved model folder and an exported folder keep the same files for the input side (the
+vocabularies, lexicon or WordPiece vocabulary) and the same JSON description of it (the
+``"tokenizer"`` entry of their metadata), written by the encoder's ``save(folder)`` and read
+back here.
+
+>>> import tempfile
+>>> from bilstm_crf_ner.core.features import TokenEncoder
+>>> from bilstm_crf_ner.core.vocab import Vocabulary
+>>> folder = tempfile.mkdtemp()
+>>> description = TokenEncoder(Vocabulary.build([list("北京")])).save(folder)
+>>> load_encoder(folder, description).encode(list("北京")).tolist()
+[3, 2]
+"""
+
+from __future__ import annotations
+
+from .errors import ModelLoadError
+from .features import TokenEncoder
+from .wordpiece import WordPieceEncoder
+
+#: Encoder classes by the ``"type"`` of their description.
+ENCODER_TYPES = {"vocabulary": TokenEncoder, "wordpiece": WordPieceEncoder}
+
+
+def load_encoder(folder, description: dict):
+    """The encoder whose ``save(folder)`` returned ``description``."""
+    kind = description.get("type", "vocabulary")  # exports of version 1 had no type for vocabularies
+    if kind not in ENCODER_TYPES:
+        raise ModelLoadError(f"{folder}: unknown tokenizer type {kind!r} (this library reads {sorted(ENCODER_TYPES)})")
+    try:
+        return ENCODER_TYPES[kind].load(folder, description)
+    except KeyError as exc:
+        raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None

@@ -1,0 +1,165 @@
+"""Token features as integer ids: the token itself and, optionally, its bigram and lexicon matches.
+
+A bigram feature pairs each token with the next one (the last with an end marker), the
+feature that lifts character BiLSTM-CRF taggers on Chinese NER (Zhang & Yang 2018). The
+encoder is pure numpy so the exported runtime computes exactly the ids the model trained on.
+
+>>> from bilstm_crf_ner.core.vocab import Vocabulary
+>>> encoder = TokenEncoder(Vocabulary.build([list("北京")]), Vocabulary.build([bigrams(list("北京"))]))
+>>> encoder.encode(list("北京")).tolist()
+[[3, 3], [2, 2]]
+>>> bigrams(["北", "京"])
+['北\\x1f京', '京\\x1f</s>']
+"""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import ModelLoadError
+from ..fileio import read_json, write_json
+from ..text import TOKENIZERS
+from ..vocab import UNK_ID, Vocabulary
+from .codes import BATCHED_FROM_TOKENS, code_points, pack
+from .hashtable import IntHashTable
+from .lexicon import Lexicon
+
+#: The bigram partner of a sentence's last token.
+END = "</s>"
+SEPARATOR = "\x1f"
+#: Stands for ``END`` in bigram keys: above every Unicode code point.
+END_CODE = 0x1FFFFF
+#: Characters below this code point (CJK included) are looked up in a dense table.
+CHAR_TABLE_LIMIT = 0x30000
+#: Files a saved model or an export keeps beside the encoder's description.
+VOCAB_FILE, BIGRAM_VOCAB_FILE, LEXICON_FILE = "vocab.json", "bigram_vocab.json", "lexicon.json"
+
+
+def bigrams(tokens: Sequence[str]) -> list[str]:
+    """``token[i] + SEPARATOR + token[i+1]`` for each position, the last paired with ``END``."""
+    return [a + SEPARATOR + b for a, b in zip(tokens, list(tokens[1:]) + [END])]
+
+
+class TokenEncoder:
+    """Maps a token list to ids ``[T]`` (tokens only) or ``[T, C]``: token id, then the bigram id
+    if there is a bigram vocabulary, then 3 lexicon ids (B / M / E) if there is a lexicon.
+
+    ``token_unit`` (``"char"`` or ``"word"``) says how raw strings are split into tokens."""
+
+    def __init__(self, vocab: Vocabulary, bigram_vocab: Vocabulary | None = None, lexicon: Lexicon | None = None,
+                 token_unit: str = "char"):
+        self.vocab, self.bigram_vocab, self.lexicon = vocab, bigram_vocab, lexicon
+        self.token_unit = token_unit
+        #: ``encode_many`` encodes batches of fewer tokens sentence by sentence (cheaper when tiny).
+        self.batched_from_tokens = BATCHED_FROM_TOKENS
+        # Single-character tokens (character models) are looked up by code point, a whole batch at once.
+        chars = [(ord(t), i) for i, t in enumerate(vocab.tokens) if len(t) == 1 and ord(t) < CHAR_TABLE_LIMIT]
+        self._char_ids = np.full(max((c for c, _ in chars), default=-1) + 1, UNK_ID, dtype=np.int32)
+        for code, i in chars:
+            self._char_ids[code] = i
+        self._bigram_ids = None
+        if bigram_vocab is not None:
+            pairs = [(t.split(SEPARATOR), i) for i, t in enumerate(bigram_vocab.tokens) if t.count(SEPARATOR) == 1]
+            pairs = [(pack(ord(a), END_CODE if b == END else ord(b)), i) for (a, b), i in pairs
+                     if len(a) == 1 and (len(b) == 1 or b == END)]
+            keys, ids = zip(*pairs) if pairs else ((), ())
+            self._bigram_ids = IntHashTable(np.array(keys, dtype=np.int64), np.array(ids, dtype=np.int64))
+
+    @property
+    def joiner(self) -> str:
+        return "" if self.token_unit == "char" else " "
+
+    def tokenize(self, text: str):
+        return TOKENIZERS[self.token_unit](text)
+
+    def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
+        """One window: a lookup encoder has no length limit."""
+        return [(0, len(tokens))]
+
+    @property
+    def channels(self) -> int:
+        return 1 + (self.bigram_vocab is not None) + 3 * (self.lexicon is not None)
+
+    def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        ids = self.vocab.encode(tokens)
+        if self.channels == 1:
+            return ids
+        if not len(tokens):
+            return np.zeros((0, self.channels), np.int32)
+        columns = [ids[:, None]]
+        if self.bigram_vocab is not None:
+            columns.append(self.bigram_vocab.encode(bigrams(tokens))[:, None])
+        if self.lexicon is not None:
+            columns.append(self.lexicon.encode(tokens))
+        return np.concatenate(columns, axis=1)
+
+    def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
+        """``encode`` of each sentence; sentences of single characters are encoded together."""
+        sentences = [list(tokens) for tokens in sentences]
+        if not sentences:
+            return []
+        flat = list(itertools.chain.from_iterable(sentences))
+        text = "".join(flat)
+        if len(flat) < self.batched_from_tokens or len(text) != len(flat) or "" in flat or SEPARATOR in text:
+            return [self.encode(tokens) for tokens in sentences]  # tiny, or not all tokens one character
+        codes = code_points(text)
+        ids = np.full(len(codes), UNK_ID, dtype=np.int32)
+        inside = codes < len(self._char_ids)
+        ids[inside] = self._char_ids[codes[inside]]
+        rare = np.flatnonzero(codes >= CHAR_TABLE_LIMIT)  # beyond the table: looked up by name
+        if len(rare):
+            ids[rare] = self.vocab.encode([flat[i] for i in rare])
+        counts = np.array([len(tokens) for tokens in sentences], dtype=np.int64)
+        columns = [ids[:, None]]
+        if self.bigram_vocab is not None:
+            following = np.append(codes[1:], END_CODE)
+            following[np.cumsum(counts)[counts > 0] - 1] = END_CODE  # each sentence's last token
+            bigram_ids = self._bigram_ids.get(pack(codes, following))
+            columns.append(np.where(bigram_ids < 0, UNK_ID, bigram_ids).astype(np.int32)[:, None])
+        if self.lexicon is not None:
+            columns.append(np.concatenate(self.lexicon.encode_many(sentences) or [np.zeros((0, 3), np.int32)]))
+        out = columns[0][:, 0] if self.channels == 1 else np.concatenate(columns, axis=1).astype(np.int32)
+        return np.split(out, np.cumsum(counts)[:-1])
+
+    def describe(self) -> dict:
+        """The JSON description :meth:`load` rebuilds this encoder from (with :meth:`save`'s files)."""
+        files = {VOCAB_FILE: len(self.vocab)}
+        if self.bigram_vocab is not None:
+            files[BIGRAM_VOCAB_FILE] = len(self.bigram_vocab)
+        lexicon = None if self.lexicon is None else {
+            "file": LEXICON_FILE, "words": len(self.lexicon.words), "max_length": self.lexicon.max_length}
+        return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
+                "vocab_files": files}
+
+    def save(self, folder) -> dict:
+        """Write the vocabularies (and lexicon) into ``folder``; returns :meth:`describe`."""
+        write_json(Path(folder) / VOCAB_FILE, self.vocab.to_list())
+        if self.bigram_vocab is not None:
+            write_json(Path(folder) / BIGRAM_VOCAB_FILE, self.bigram_vocab.to_list())
+        if self.lexicon is not None:
+            write_json(Path(folder) / LEXICON_FILE, self.lexicon.words)
+        return self.describe()
+
+    @classmethod
+    def load(cls, folder, description: dict) -> "TokenEncoder":
+        """The encoder :meth:`save` wrote into ``folder`` with ``description``."""
+        folder = Path(folder)
+        vocabs = []
+        for name, size in description["vocab_files"].items():
+            tokens = read_json(folder / name, "a folder with the model's vocabularies")
+            if size is not None and len(tokens) != size:
+                raise ModelLoadError(f"{folder / name} has {len(tokens)} tokens but the model was saved with {size}")
+            vocabs.append(Vocabulary(tokens))
+        lexicon = None
+        spec = description.get("lexicon")
+        if spec:
+            words = read_json(folder / spec["file"], "a folder with the model's lexicon")
+            lexicon = Lexicon(words, spec["max_length"], joiner=description["joiner"])
+            if spec.get("words") is not None and len(lexicon.words) != spec["words"]:
+                raise ModelLoadError(f"{folder / spec['file']} has {len(lexicon.words)} words but the model was saved "
+                                     f"with {spec['words']}")
+        return cls(vocabs[0], vocabs[1] if len(vocabs) > 1 else None, lexicon, description["token_unit"])
