@@ -13,6 +13,8 @@ On a saved model and the MSRA test set:
     python benchmarks/calibration.py --model models/msra --data-dir ../shared/data/msra
 
 Writes ``benchmarks/results/calibration.json``, ``docs/calibration.md`` (table) and a PNG chart.
+``--smoke`` runs it on a tiny model (trained on 64 sentences) and 64 test sentences, and writes
+the table next to ``--output`` instead of ``docs/calibration.md``.
 """
 
 from __future__ import annotations
@@ -25,9 +27,12 @@ from pathlib import Path
 import numpy as np
 
 from bilstm_crf_ner import BLSTMCRFModel, read_conll
+from bilstm_crf_ner.core.batching import pad_batch
 from bilstm_crf_ner.corpus import msra_files
 from bilstm_crf_ner.core.inference import decode_emissions
 from bilstm_crf_ner.core.tags import detect_scheme, spans_from_tags
+
+import _smoke as smoke
 
 
 def reliability(entities, gold_spans, bins):
@@ -56,17 +61,28 @@ def timed(fn, repeats=5):
     return float(np.median(times))
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model", default=None, help="a saved model folder (required unless --smoke)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--bins", type=int, default=10)
+    parser.add_argument("--test-sentences", type=int, default=None, help="only the first N test sentences")
+    parser.add_argument("--predict-sentences", type=int, default=1000, help="sentences of the end-to-end timing")
+    parser.add_argument("--repeats", type=int, default=5, help="timed runs of the decoding comparison")
     parser.add_argument("--output", default="benchmarks/results/calibration.json")
     parser.add_argument("--doc", default="docs/calibration.md")
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, argv, test_sentences=smoke.SENTENCES, predict_sentences=smoke.SENTENCES, repeats=2,
+                            doc=None)
+    if args.model is None:
+        if not args.smoke:
+            parser.error("--model is required")
+        args.model = str(smoke.tiny_model(args.data_dir))
+    if args.doc is None:  # smoke run: the table goes next to the JSON, docs/ stays as it is
+        args.doc = str(Path(args.output).with_suffix(".md"))
 
     model = BLSTMCRFModel.load(args.model)
     test_x, test_y = read_conll(msra_files(args.data_dir)["test"])
+    test_x, test_y = test_x[: args.test_sentences], test_y[: args.test_sentences]
     scheme = detect_scheme(test_y)
     gold = [set(spans_from_tags(tags, scheme)) for tags in test_y]
     entities = model.predict_entities(test_x, batch_size=64)
@@ -74,23 +90,23 @@ def main():
 
     # Cost on identical emissions: a 64-sentence batch of real test sentences.
     batch = test_x[:64]
-    ids = [model.encode_tokens(s) for s in batch]
-    from bilstm_crf_ner.core.batching import pad_batch
-
+    encoder, scorer = model.predictor.encoder, model.predictor.scorer
+    ids = encoder.encode_many(batch)
     padded = pad_batch(ids)
     lengths = np.array([len(s) for s in ids])
-    emissions_fn, _ = model._graph_functions()
-    emissions = emissions_fn(padded).numpy()
-    params = model.crf_params()
-    plain = timed(lambda: decode_emissions(emissions, lengths, params, model.tags, model.tag_scheme))
-    scored = timed(lambda: decode_emissions(emissions, lengths, params, model.tags, model.tag_scheme, scores=True))
-    sample = test_x[:1000]
+    emissions = scorer.emissions(padded)
+    params = scorer.crf_scores()
+    plain = timed(lambda: decode_emissions(emissions, lengths, params, model.tags, model.tag_scheme), args.repeats)
+    scored = timed(lambda: decode_emissions(emissions, lengths, params, model.tags, model.tag_scheme, scores=True),
+                   args.repeats)
+    sample = test_x[: args.predict_sentences]
     predict_plain = timed(lambda: model.predict(sample), 3)
     predict_scores = timed(lambda: model.predict(sample, return_scores=True), 3)
     result = {
         "model": args.model, "entities": sum(map(len, entities)), "precision": precision, "ece": ece, "bins": rows,
         "decode_64_sentences_s": {"viterbi": plain, "viterbi_plus_marginals_and_entity_probabilities": scored,
                                   "ratio": scored / plain},
+        "predict_sentences": len(sample),
         "predict_1000_sentences_s": {"plain": predict_plain, "return_scores": predict_scores,
                                      "ratio": predict_scores / predict_plain},
     }
@@ -125,7 +141,7 @@ def main():
               f"![reliability](../{chart.as_posix()})", "", "## Cost of scores", "",
               "| what | plain | with scores | ratio |", "|---|---|---|---|",
               f"| decode 64 sentences (numpy, same emissions) | {plain * 1e3:.1f} ms | {scored * 1e3:.1f} ms | {scored / plain:.2f}x |",
-              f"| `predict` 1000 sentences (end to end) | {predict_plain:.2f} s | {predict_scores:.2f} s | {predict_scores / predict_plain:.2f}x |", ""]
+              f"| `predict` {len(sample)} sentences (end to end) | {predict_plain:.2f} s | {predict_scores:.2f} s | {predict_scores / predict_plain:.2f}x |", ""]
     Path(args.doc).write_text("\n".join(lines), encoding="utf-8")
     print("\n".join(lines))
 

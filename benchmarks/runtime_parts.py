@@ -7,7 +7,9 @@ shapes, for one saved model and its export.
     python benchmarks/runtime_parts.py --model /tmp/bert-msra-model --export /tmp/bert-msra-ir --skip-tf-data \\
         --output benchmarks/results/runtime_parts_bert_4x256.json
 
-The numbers behind the explanations in docs/benchmarks.md and docs/deployment.md.
+The numbers behind the explanations in docs/benchmarks.md and docs/deployment.md. ``--smoke`` runs
+it on a tiny model (trained on 64 sentences), its export and 256 test sentences (a test of the
+script, not a measurement).
 """
 
 from __future__ import annotations
@@ -18,16 +20,23 @@ import json
 import time
 from pathlib import Path
 
+import numpy as np
+
+import _smoke as smoke
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a saved BLSTMCRFModel folder")
-    parser.add_argument("--export", required=True, help="its export folder")
+    parser.add_argument("--model", default=None, help="a saved BLSTMCRFModel folder (required unless --smoke)")
+    parser.add_argument("--export", default=None, help="its export folder (required unless --smoke)")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
     parser.add_argument("--skip-tf-data", action="store_true", help="skip the (slow for BERT) tf.data comparison")
     parser.add_argument("--output", required=True)
-    args = parser.parse_args(argv)
+    args = smoke.parse_args(parser, argv)
+    if args.model is None or args.export is None:
+        if not args.smoke:
+            parser.error("--model and --export are required")
+        args.model, args.export = str(smoke.tiny_model(args.data_dir)), str(smoke.tiny_export(args.data_dir))
 
     import openvino as ov
     import tensorflow as tf
@@ -37,7 +46,7 @@ def main(argv=None):
     from bilstm_crf_ner.corpus import msra_files, read_conll
     from bilstm_crf_ner.core.decoding import viterbi_decode
     from bilstm_crf_ner.core.features import Lexicon, jieba_dictionary, read_lexicon
-    from bilstm_crf_ner.core.inference import Decoded, decode_emissions, normalize_inputs, tag_writer
+    from bilstm_crf_ner.core.inference import decode_emissions, normalize_inputs, tag_writer
     from bilstm_crf_ner.runtime import Tagger
     from bilstm_crf_ner.runtime.benchmark import benchmark_batch, interleaved_ms, median_ms
 
@@ -61,26 +70,28 @@ def main(argv=None):
     result["lexicon_batched_us_per_char"] = (time.perf_counter() - start) / chars * 1e6
 
     tagger = Tagger.load(args.export, backend="openvino", precision="f32", static_shapes=False)
+    encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
+    crf_scores = scorer.crf_scores()
     batch = benchmark_batch(["".join(s) for s in test_x], 16, 128)
-    ids = pad_batch([tagger.encode_tokens(tagger.tokenize(t)[0]) for t in batch])
-    emissions = tagger.emissions(ids)
-    lengths = [len(tagger.tokenize(t)[0]) for t in batch]
+    ids = pad_batch([encoder.encode(encoder.tokenize(t)[0]) for t in batch])
+    emissions = scorer.emissions(ids)
+    lengths = [len(encoder.tokenize(t)[0]) for t in batch]
     result["batch_shape"] = list(ids.shape)
-    result["viterbi_numpy_ms"] = median_ms(lambda: viterbi_decode(emissions, lengths, *tagger._scores), 20)
+    result["viterbi_numpy_ms"] = median_ms(lambda: viterbi_decode(emissions, lengths, *crf_scores), 20)
     result["decode_emissions_ms"] = median_ms(
-        lambda: decode_emissions(emissions, lengths, tagger._scores, tagger.tags, tagger.tag_scheme), 20)
-    result["encode_16x128_ms"] = median_ms(lambda: tagger.encode_many([tagger.tokenize(t)[0] for t in batch]), 20)
+        lambda: decode_emissions(emissions, lengths, crf_scores, tagger.tags, tagger.tag_scheme), 20)
+    result["encode_16x128_ms"] = median_ms(lambda: encoder.encode_many([encoder.tokenize(t)[0] for t in batch]), 20)
 
     # One predict call on the 16 x 128 batch, part by part (timed in turn, 30 rounds).
-    items = normalize_inputs(batch, tagger.tokenize)
+    items = normalize_inputs(batch, encoder.tokenize)
     tokens = [item[0] for item in items]
-    paths = [d.path for d in decode_emissions(emissions, lengths, tagger._scores, tagger.tags, tagger.tag_scheme)]
+    paths = [d.path for d in decode_emissions(emissions, lengths, crf_scores, tagger.tags, tagger.tag_scheme)]
     write = tag_writer(tagger.tags, tagger.tag_scheme, tagger.data_scheme)
     parts = {
-        "tokenize": lambda: normalize_inputs(batch, tagger.tokenize),
-        "encode": lambda: pad_batch(tagger.encode_many(tokens)),
-        "model": lambda: tagger.emissions(ids),
-        "viterbi": lambda: viterbi_decode(emissions, lengths, *tagger._scores),
+        "tokenize": lambda: normalize_inputs(batch, encoder.tokenize),
+        "encode": lambda: pad_batch(encoder.encode_many(tokens)),
+        "model": lambda: scorer.emissions(ids),
+        "viterbi": lambda: viterbi_decode(emissions, lengths, *crf_scores),
         "tags": lambda: [write(p) for p in paths],
         "predict": lambda: tagger.predict(batch, batch_size=16),
     }
@@ -113,26 +124,32 @@ def main(argv=None):
     times = interleaved_ms([lambda backend=backend: backend(ids) for backend in variants.values()], 15)
     result["openvino_interleaved_median_ms"] = dict(zip(variants, times))
 
-    # Keras predict on the whole test set: plain length-sorted batches vs the same batches via tf.data.
+    # Keras on the whole test set: the same length-sorted padded batches through the network's
+    # compiled decode (the graph Viterbi), fed as plain arrays vs via tf.data; and predict itself.
     if not args.skip_tf_data:
         model = BLSTMCRFModel.load(args.model)
-        decode_fn = model._graph_functions()[1]
+        network, constrained = model.network, model.constrained
+        decode_fn = tf.function(lambda token_ids: network.decode(token_ids, constrained=constrained),
+                                input_signature=[model.input_spec()], reduce_retracing=True)
+        test_ids = model.predictor.encoder.encode_many(test_x)
+        order = np.argsort([len(i) for i in test_ids], kind="stable")
+        batches = [pad_batch([test_ids[i] for i in order[b:b + 64]]) for b in range(0, len(order), 64)]
 
-        def via_tf_data(self, batches, lengths, scores, nbest, progress):
+        def plain():
+            return [decode_fn(tf.constant(b)).numpy() for b in batches]
+
+        def via_tf_data():
             dataset = tf.data.Dataset.from_generator(lambda: iter(batches), output_signature=model.input_spec())
-            return [[Decoded(row[:n]) for row, n in zip(decode_fn(ids).numpy(), length)]
-                    for ids, length in zip(dataset.prefetch(2), lengths)]
+            return [decode_fn(b).numpy() for b in dataset.prefetch(2)]
 
         model.predict(test_x[:200])
-        rounds = {"plain_s": [], "tf_data_s": []}
+        plain(), via_tf_data()  # trace
+        rounds = {"plain_s": [], "tf_data_s": [], "predict_s": []}
         for _ in range(2):
-            for name, method in (("tf_data_s", via_tf_data), ("plain_s", None)):
-                if method is None:
-                    model.__dict__.pop("_decode_batches", None)
-                else:
-                    model._decode_batches = method.__get__(model)
+            for name, run in (("tf_data_s", via_tf_data), ("plain_s", plain),
+                              ("predict_s", lambda: model.predict(test_x, batch_size=64))):
                 start = time.perf_counter()
-                model.predict(test_x, batch_size=64)
+                run()
                 rounds[name].append(time.perf_counter() - start)
         result["keras_predict_msra_test"] = rounds
 

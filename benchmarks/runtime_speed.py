@@ -13,6 +13,8 @@ inputs, on this machine, in one invocation:
 Writes ``benchmarks/results/runtime_speed.json`` and a PNG chart beside it (the chart needs
 matplotlib: ``pip install ".[benchmarks]"``). With ``--export DIR`` an existing export is timed
 as it is (OpenVINO INT8 too if it has one; OpenVINO with the static-shape setting it recorded).
+``--smoke`` times a tiny model (trained on 64 sentences) and its export, with 2 repeats and F1 on
+32 sentences (a test of the script, not a measurement).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from pathlib import Path
 
 import numpy as np
 
-from bilstm_crf_ner.runtime.benchmark import interleaved_ms, median_ms
+from bilstm_crf_ner.runtime.benchmark import measure
+
+import _smoke as smoke
 
 ENGINES = [("keras", "f32"), ("onnxruntime", "f32"), ("openvino", "f32"), ("openvino", "bf16")]
 
@@ -40,39 +44,23 @@ def worker(args):
     from bilstm_crf_ner.core.tags import convert_tags
 
     test_x, test_y = read_conll(msra_files(args.data_dir)["test"])
-    long_texts = ["".join(s) for s in test_x if len(s) >= 128][:16]
-    batch_texts = [t[:128] for t in long_texts]
-    single = "".join(test_x[0])
     start = time.perf_counter()
     if args.engine == "keras":
-        import tensorflow as tf
-
         from bilstm_crf_ner import BLSTMCRFModel
 
         tagger = BLSTMCRFModel.load(args.model)
-        network = tagger.network
-
-        @tf.function(input_signature=[tagger.input_spec()])
-        def emissions(ids):
-            return network(ids, training=False)
-
-        encode = tagger.embedding.encode
-        run_ids = lambda ids: emissions(tf.constant(ids)).numpy()  # noqa: E731
     else:
         from bilstm_crf_ner.runtime import Tagger
 
         tagger = Tagger.load(args.export, backend=args.engine, precision=args.precision)
-        encode = tagger.encoder.encode
-        run_ids = tagger.emissions
     load_s = time.perf_counter() - start
-    ids = np.stack([encode(list(t)) for t in batch_texts]).astype(np.int32)
-    model_only, end_to_end = interleaved_ms([lambda: run_ids(ids), lambda: tagger.predict(batch_texts, batch_size=16)],
-                                            args.repeats)
+    # The 16 longest test strings cut to 128 characters; batch 1: the first test sentence.
+    speed = measure(tagger, ["".join(s) for s in test_x], batch_size=16, max_length=128, repeats=args.repeats)
     result = {
         "engine": args.engine, "precision": args.precision, "load_s": load_s,
         "static_shapes": bool(getattr(getattr(tagger, "backend", None), "static_shapes", False)),
-        "model_only_16x128_ms": model_only, "end_to_end_16x128_ms": end_to_end,
-        "batch1_latency_ms": median_ms(lambda: tagger.predict([single]), args.repeats * 3),
+        "model_only_16x128_ms": speed["model_only_ms"], "end_to_end_16x128_ms": speed["end_to_end_ms"],
+        "batch1_latency_ms": speed["batch1_latency_ms"],
     }
     sample_x, sample_y = test_x[: args.eval_sentences], test_y[: args.eval_sentences]
     predicted = tagger.predict(sample_x, batch_size=16, tag_scheme="BIO")
@@ -101,9 +89,9 @@ def chart(results, path):
     fig.savefig(path, dpi=100)
 
 
-def main():
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--model", required=True, help="a saved BLSTMCRFModel folder")
+    parser.add_argument("--model", default=None, help="a saved BLSTMCRFModel folder (required unless --smoke)")
     parser.add_argument("--export", default=None,
                         help="an existing export folder to time (default: export the model to <model>-ir first)")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
@@ -112,10 +100,14 @@ def main():
     parser.add_argument("--output", default="benchmarks/results/runtime_speed.json")
     parser.add_argument("--engine", help=argparse.SUPPRESS)
     parser.add_argument("--precision", help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, argv, repeats=2, eval_sentences=32)
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3")
     if args.engine:
         return worker(args)
+    if args.model is None:
+        if not args.smoke:
+            parser.error("--model is required")
+        args.model, args.export = str(smoke.tiny_model(args.data_dir)), str(smoke.tiny_export(args.data_dir))
     if args.export is None:
         args.export = f"{args.model.rstrip('/')}-ir"
         export_code = ("import sys; from bilstm_crf_ner import BLSTMCRFModel; "

@@ -6,7 +6,8 @@ call), with the process's peak memory. Each setting runs in its own process.
         --output benchmarks/results/static_shapes_bert_4x256_msra.json
 
 The export's own timing uses one 16 x 128 batch, where static shapes win; this shows what they
-cost when lengths vary (compilations, memory) and when they pay off.
+cost when lengths vary (compilations, memory) and when they pay off. ``--smoke`` runs it on 64
+sentences with a tiny model's export (a test of the script, not a measurement).
 """
 
 from __future__ import annotations
@@ -19,6 +20,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+import _smoke as smoke
+
+
+def compiled_shapes(backend) -> int:
+    """How many static-shape models the OpenVINO backend holds."""
+    return backend.compiled_shapes
 
 
 def worker(args):
@@ -38,22 +46,26 @@ def worker(args):
         "precision": args.precision, "static_shapes": args.static, "sentences": len(texts),
         "cold_s": rounds[0], "warm_s": rounds[1], "peak_rss_after_load_mib": loaded_mib,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "compiled_shapes": len(getattr(tagger.backend, "_shapes", {})),
+        "compiled_shapes": compiled_shapes(tagger.backend),
     }))
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--export", required=True, help="an export folder")
+    parser.add_argument("--export", default=None, help="an export folder (required unless --smoke)")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
     parser.add_argument("--sentences", type=int, default=2000, help="first N MSRA test sentences")
     parser.add_argument("--precisions", default="f32", help="comma-separated, e.g. int8,f32")
     parser.add_argument("--output", required=True)
     parser.add_argument("--precision", help=argparse.SUPPRESS)
     parser.add_argument("--static", action="store_true", help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+    args = smoke.parse_args(parser, argv, sentences=smoke.SENTENCES)
     if args.precision:
         return worker(args)
+    if args.export is None:
+        if not args.smoke:
+            parser.error("--export is required")
+        args.export = str(smoke.tiny_export(args.data_dir))
     results = []
     for precision in args.precisions.split(","):
         for static in (False, True):

@@ -4,7 +4,8 @@
 
 Tags the first ``--sentences`` MSRA test sentences with batch size 16 in each mode and precision
 (best of ``--repeats``), checks that both modes give the same tags, and writes
-``benchmarks/results/throughput_mode.json``.
+``benchmarks/results/throughput_mode.json``. ``--smoke`` runs it once on 64 sentences with a tiny
+model's export (a test of the script, not a measurement).
 """
 
 from __future__ import annotations
@@ -18,15 +19,21 @@ from pathlib import Path
 from bilstm_crf_ner.corpus import msra_files, read_conll
 from bilstm_crf_ner.runtime import Tagger
 
+import _smoke as smoke
 
-def main():
+
+def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--export", required=True, help="an exported model folder")
+    parser.add_argument("--export", default=None, help="an exported model folder (required unless --smoke)")
     parser.add_argument("--data-dir", default=None)
     parser.add_argument("--sentences", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--output", default="benchmarks/results/throughput_mode.json")
-    args = parser.parse_args()
+    args = smoke.parse_args(parser, argv, sentences=smoke.SENTENCES, repeats=1)
+    if args.export is None:
+        if not args.smoke:
+            parser.error("--export is required")
+        args.export = str(smoke.tiny_export(args.data_dir))
     sentences = read_conll(msra_files(args.data_dir)["test"])[0][: args.sentences]
     rows = []
     for precision in ("f32", "bf16"):

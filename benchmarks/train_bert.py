@@ -18,6 +18,9 @@ docs/bert.md for the expected times on CPU):
     python benchmarks/train_bert.py --checkpoint path/to/bert-base-chinese --trainable all \\
         --encoder-learning-rate 3e-5 --learning-rate 1e-3 --epochs 3 --batch-size 32 --sequence-length 128 \\
         --lstm-layers 1 --output benchmarks/results/msra_bert_base_chinese.json
+
+``--smoke`` trains a tiny random BERT (1 layer, 16 wide) on 32 sentences for one epoch and scores
+16 test sentences (a test of the script, not a measurement).
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from pathlib import Path
 
 from bilstm_crf_ner import BERTEmbedding, BLSTMCRFModel, __version__, read_conll
 from bilstm_crf_ner.corpus import msra_files
+
+import _smoke as smoke
 
 
 def default_checkpoint():
@@ -61,7 +66,11 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", default="benchmarks/results/bert_minilm_throughput.json")
     parser.add_argument("--save-model", default=None, help="also save the trained model to this folder")
-    return parser.parse_args(argv)
+    args = smoke.parse_args(parser, argv, checkpoint=None, max_sentences=32, test_sentences=16, batch_size=16,
+                            sequence_length=32, lstm_units=16, epochs=1)
+    if args.smoke and args.checkpoint is None:
+        args.checkpoint = str(smoke.tiny_bert())
+    return args
 
 
 def main(argv=None):

@@ -12,7 +12,8 @@ Writes JSON (default ``benchmarks/results/msra_bilstm_crf.json``) and prints a s
     python benchmarks/train_msra.py --data-dir ../shared/data/msra --budget-minutes 57
 
 The defaults are the configuration recorded in docs/benchmarks.md (characters + bigrams);
-``--bigram-dim 0 --token-dropout 0`` gives the plain character model.
+``--bigram-dim 0 --token-dropout 0`` gives the plain character model. ``--smoke`` runs both
+measurements on 256 sentences with a 16-wide network for one epoch (a test, not a measurement).
 """
 
 from __future__ import annotations
@@ -34,13 +35,16 @@ import tensorflow as tf
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, TrainingTimeBudget, __version__, read_conll
 from bilstm_crf_ner.corpus import msra_files
 
+import _smoke as smoke
 
-def parse_args():
+
+def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
+    parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR, else the download cache)")
     parser.add_argument("--budget-minutes", type=float, default=57.0, help="training wall-clock budget")
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--max-sentences", type=int, default=None, help="use only the first N training sentences")
+    parser.add_argument("--test-sentences", type=int, default=None, help="score only the first N test sentences")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--lstm-units", type=int, default=256)
@@ -52,6 +56,7 @@ def parse_args():
     parser.add_argument("--bigram-min-count", type=int, default=3)
     parser.add_argument("--token-dropout", type=float, default=0.1, help="share of ids replaced by <unk> in training")
     parser.add_argument("--head-batches", type=int, default=150, help="batches per head in the head-cost run")
+    parser.add_argument("--head-rounds", type=int, default=2, help="timed rounds per head in the head-cost run")
     parser.add_argument("--skip-head-cost", action="store_true")
     parser.add_argument("--head-cost-only", action="store_true", help="measure the head cost, train nothing else")
     parser.add_argument("--patience", type=int, default=0, help="stop after this many epochs without a better dev F1 (0: never)")
@@ -61,7 +66,10 @@ def parse_args():
     parser.add_argument("--lexicon", default=None,
                         help="word list for lexicon features; 'jieba' = jieba's dict.txt (pip install jieba)")
     parser.add_argument("--lexicon-dim", type=int, default=16)
-    args = parser.parse_args()
+    # Smoke: 256 sentences, so that the 5% dev split has entities to score.
+    args = smoke.parse_args(parser, argv, max_sentences=smoke.SUBSET, test_sentences=smoke.SENTENCES, batch_size=32,
+                            embedding_dim=16, lstm_units=16, bigram_dim=8, head_batches=2, head_rounds=1,
+                            max_epochs=1, budget_minutes=1.0)
     if args.lexicon == "jieba":
         from bilstm_crf_ner.core.features import jieba_dictionary
 
@@ -105,11 +113,12 @@ def head_cost(args, x, y, rounds=2):
     return result
 
 
-def main():
-    args = parse_args()
-    files = msra_files(args.data_dir)
+def main(argv=None):
+    args = parse_args(argv)
+    files = msra_files(args.data_dir, download=True)
     x, y = read_conll(files["train"])
     test_x, test_y = read_conll(files["test"])
+    test_x, test_y = test_x[: args.test_sentences], test_y[: args.test_sentences]
     if args.max_sentences:
         x, y = x[: args.max_sentences], y[: args.max_sentences]
     dev_size = max(1, len(x) // 20)
@@ -121,7 +130,7 @@ def main():
         "config": vars(args), "train_sentences": len(train_x), "dev_sentences": len(dev_x), "test_sentences": len(test_x),
     }
     if not args.skip_head_cost:
-        results["head_cost"] = head_cost(args, train_x, train_y)
+        results["head_cost"] = head_cost(args, train_x, train_y, rounds=args.head_rounds)
         print(json.dumps(results["head_cost"], indent=1), flush=True)
     if args.head_cost_only:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

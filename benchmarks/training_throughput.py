@@ -10,6 +10,8 @@ Each is warmed up on a few batches (graph tracing), then timed over the same sen
 epoch; only real (non-padding) tokens are counted. Writes JSON and prints the ratio.
 
     python benchmarks/training_throughput.py --data-dir ../shared/data/msra --sentences 12800
+
+``--smoke`` runs both on 64 sentences with a 16-wide network (a test, not a measurement).
 """
 
 from __future__ import annotations
@@ -28,7 +30,10 @@ import tensorflow as tf
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, __version__, read_conll
 from bilstm_crf_ner.core.batching import pad_batch
+from bilstm_crf_ner.core.tags import convert_tags
 from bilstm_crf_ner.corpus import msra_files
+
+import _smoke as smoke
 
 
 def parse_args(argv=None):
@@ -39,7 +44,7 @@ def parse_args(argv=None):
     parser.add_argument("--embedding-dim", type=int, default=128)
     parser.add_argument("--lstm-units", type=int, default=256)
     parser.add_argument("--output", default="benchmarks/results/training_throughput.json")
-    return parser.parse_args(argv)
+    return smoke.parse_args(parser, argv, sentences=smoke.SENTENCES, batch_size=32, embedding_dim=16, lstm_units=16)
 
 
 def naive_epoch_seconds(x, y, args, rng):
@@ -48,8 +53,11 @@ def naive_epoch_seconds(x, y, args, rng):
                           seed=1)
     model.fit(x[:args.batch_size], y[:args.batch_size], epochs=1, batch_size=args.batch_size, verbose=0)  # build
     width = max(len(s) for s in x)
-    ids = pad_batch([np.pad(model.encode_tokens(s), (0, width - len(s))) for s in x])
-    tags = pad_batch([np.pad(t, (0, width - len(t))) for t in model._tag_ids(model._to_scheme(y, "BIO", "BIOES", "x"), "x")])
+    encoder = model.predictor.encoder
+    ids = pad_batch([np.pad(encoder.encode(s), (0, width - len(s))) for s in x])
+    index = {tag: i for i, tag in enumerate(model.tags)}
+    tag_ids = [np.array([index[t] for t in convert_tags(tags, "BIO", model.tag_scheme)], dtype=np.int32) for tags in y]
+    tags = pad_batch([np.pad(t, (0, width - len(t))) for t in tag_ids])
     order = rng.permutation(len(x))
     dataset = tf.data.Dataset.from_tensor_slices((ids[order], tags[order])).batch(args.batch_size).prefetch(2)
     model.network.fit(dataset.take(3), epochs=1, verbose=0)  # warm-up: trace the train step at this shape

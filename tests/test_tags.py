@@ -121,3 +121,14 @@ def _repair(tags, path):
     repaired = convert_tags([tags[i] for i in path], "BIOES", "BIOES")
     assert is_valid(repaired, "BIOES")
     return [tags.index(t) for t in repaired]
+
+
+def test_entity_report_without_any_entity():
+    """seqeval cannot tabulate zero entities; the report is then all zeros, not a crash."""
+    from bilstm_crf_ner.core.evaluation import entity_report
+
+    report = entity_report([["O", "O"], ["O"]], [["O", "O"], ["O"]])
+    assert (report.f1, report.support, report.per_type) == (0.0, 0, {})
+    assert sum(report.errors["counts"].values()) == 0
+    spurious = entity_report([["O", "O"]], [["B-PER", "I-PER"]])  # a prediction alone still goes to seqeval
+    assert spurious.precision == 0.0 and spurious.errors["counts"]["spurious"] == 1

@@ -114,6 +114,11 @@ def entity_report(y_true_bio, y_pred_bio, digits: int = 4) -> EvaluationReport:
     """Score BIO tag sequences with seqeval (entity level) and summarize the errors."""
     from seqeval.metrics import classification_report  # imported here: the runtime has no hard seqeval dependency
 
+    if not any(tag != "O" for tags in (*y_true_bio, *y_pred_bio) for tag in tags):
+        # seqeval cannot tabulate zero entities (max() of an empty sequence): nothing to find, nothing found.
+        errors = entity_errors(y_true_bio, y_pred_bio)
+        return EvaluationReport(precision=0.0, recall=0.0, f1=0.0, support=0, per_type={},
+                                text="no entities in the gold or the predicted tags\n", errors=errors)
     table = classification_report(y_true_bio, y_pred_bio, output_dict=True, zero_division=0)
     text = classification_report(y_true_bio, y_pred_bio, digits=digits, zero_division=0)
     micro = table.get("micro avg", {"precision": 0.0, "recall": 0.0, "f1-score": 0.0, "support": 0})

@@ -15,13 +15,18 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from .compat import LocalFirstBatchBuildMixin, nested_layers, train_step_two_optimizers
 from .layers import CRF, LengthAwareBiLSTM
 
 HEADS = ("crf", "softmax")
 
 
-class TaggerNetwork(keras.Model):
-    """Emission network plus CRF scores. Build it with :meth:`BLSTMCRFModel.fit`, not directly."""
+class TaggerNetwork(LocalFirstBatchBuildMixin, keras.Model):
+    """Emission network plus CRF scores. Build it with :meth:`BLSTMCRFModel.fit`, not directly.
+
+    ``LocalFirstBatchBuildMixin`` (see :mod:`.compat`) lets ``fit`` start under
+    ``MultiWorkerMirroredStrategy``.
+    """
 
     def __init__(self, embedding_layer, num_tags, lstm_units=128, lstm_layers=1, dropout=0.2,
                  recurrent_dropout=0.0, constraints=None, head="crf", **kwargs):
@@ -44,7 +49,7 @@ class TaggerNetwork(keras.Model):
         """Compute the embedding and BiLSTM layers under a Keras mixed-precision ``policy`` (variables
         stay float32); the emission layer and the CRF keep computing in float32."""
         keep = {id(self.emission), id(self.crf)}
-        for layer in self._flatten_layers(include_self=False, recursive=True):
+        for layer in nested_layers(self):
             if id(layer) not in keep:
                 layer.dtype_policy = policy
 
@@ -80,20 +85,6 @@ class TaggerNetwork(keras.Model):
             loss = loss + tf.add_n([tf.cast(l, loss.dtype) for l in self.losses])
         return loss
 
-    def _maybe_symbolic_build(self, iterator=None, data_batch=None):
-        # Keras (3.15, TensorFlow trainer) reduces the first distributed batch with MEAN across
-        # replicas only to learn its structure; under MultiWorkerMirroredStrategy that is a
-        # collective over int id tensors whose shapes differ between workers, and it fails
-        # (tensorflow/tensorflow#72388). This worker's first local batch has the same structure.
-        if iterator is not None and self.distribute_strategy is not None:
-            for _, _, it in iterator:
-                data_batch = tf.nest.map_structure(
-                    lambda x: self.distribute_strategy.experimental_local_results(x)[0]
-                    if isinstance(x, tf.distribute.DistributedValues) else x, next(it))
-                break
-            iterator = None
-        return super()._maybe_symbolic_build(iterator=iterator, data_batch=data_batch)
-
     def _per_replica_logs(self, logs):
         # Keras (3.15) reduces each step's logs across workers with reduce(MEAN, axis=0), which
         # fails on scalars under MultiWorkerMirroredStrategy (tensorflow/tensorflow#72388);
@@ -111,22 +102,9 @@ class TaggerNetwork(keras.Model):
     def _train_step(self, data):
         if self.encoder_optimizer is None:
             return super().train_step(data)
-        # Keras's TensorFlow train_step, with the encoder's variables updated by their own optimizer.
-        x, y = data
-        with tf.GradientTape() as tape:
-            y_pred = self(x, training=True)
-            loss = self.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
-            self._loss_tracker.update_state(loss * tf.distribute.get_strategy().num_replicas_in_sync,
-                                            sample_weight=tf.shape(x)[0])
+        # Keras's train_step, with the encoder's variables updated by their own optimizer.
         encoder_paths = {v.path for v in self.embedding.encoder_variables}
-        variables = self.trainable_variables
-        gradients = tape.gradient(loss, variables)
-        head = [(g, v) for g, v in zip(gradients, variables) if v.path not in encoder_paths]
-        encoder = [(g, v) for g, v in zip(gradients, variables) if v.path in encoder_paths]
-        self.optimizer.apply_gradients(head)
-        if encoder:
-            self.encoder_optimizer.apply_gradients(encoder)
-        return self.compute_metrics(x, y, y_pred)
+        return train_step_two_optimizers(self, data, self.encoder_optimizer, encoder_paths)
 
     def decode(self, token_ids, constrained=True):
         """Best tag ids ``[B, T]`` (values beyond each length are meaningless)."""

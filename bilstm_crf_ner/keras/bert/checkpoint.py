@@ -220,10 +220,10 @@ class _ArrayLoader:
 
 def port_weights(backbone, checkpoint: BertCheckpoint) -> None:
     """Copy the checkpoint's parameters into a keras-hub ``BertBackbone`` of the same architecture."""
-    from keras_hub.src.utils.transformers.convert_bert import convert_weights
+    from ..compat import convert_bert_weights
 
     loader = _ArrayLoader(checkpoint.read_weights(), checkpoint.folder)
-    convert_weights(backbone, loader, {})
+    convert_bert_weights(backbone, loader)
     unused = sorted(k for k in loader.tensors if k not in loader.used and not k.startswith(("cls.", "pooler.", "embeddings.position_ids")))
     if unused:
         logger.warning("%s: %d parameters were not used, e.g. %s", checkpoint.folder, len(unused), unused[:3])

@@ -20,6 +20,9 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from ..compat import set_transformer_block_numerics
+
+
 def exact_gelu(x):
     """GELU with erf (Hugging Face's "gelu"), written with ``erf``: TensorFlow's own exact GELU
     uses ``erfc``, which has no ONNX operator."""
@@ -64,9 +67,7 @@ class BertTokenFeatures(keras.layers.Layer):
             raise ValueError(f"concat_layers must lie in 1..{num_layers}")
         # keras-hub builds BERT with tanh-approximated GELU and epsilon 1e-12; match the checkpoint.
         for block in self.backbone.transformer_layers:
-            block._feedforward_intermediate_dense.activation = _ACTIVATIONS[hidden_act]
-            block._self_attention_layer_norm.epsilon = self.layer_norm_eps
-            block._feedforward_layer_norm.epsilon = self.layer_norm_eps
+            set_transformer_block_numerics(block, _ACTIVATIONS[hidden_act], self.layer_norm_eps)
         self.backbone.embeddings_layer_norm.epsilon = self.layer_norm_eps
         first_tuned = 0 if trainable_layers is None else num_layers - int(trainable_layers)
         self._layer_tuned = [i >= first_tuned for i in range(num_layers)]
