@@ -108,9 +108,15 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
     _, saved, ir = folders
     out = tmp_path / "speed.json"
     code, stdout, _ = run_cli(["benchmark", str(ir), "--data", str(msra_dir()), "--keras", str(saved), "--repeats", "2",
-                               "--eval-sentences", "50", "--json", str(out), "-q"], capsys)
-    assert code == 0 and "sent/s" in stdout
-    results = json.loads(out.read_text())["results"]
+                               "--eval-sentences", "50", "--bulk-sentences", "120", "--bulk-rounds", "1",
+                               "--latency-sentences", "20", "--json", str(out), "-q"], capsys)
+    assert code == 0 and "sent/s" in stdout and "bulk s/s" in stdout
+    written = json.loads(out.read_text())
+    results = written["results"]
+    assert written["cpu"]  # figures name the CPU they were measured on
+    for r in results:  # the whole mixed-length slice, and single-text latency percentiles
+        assert r["bulk_sentences"] == 120 and r["bulk_sentences_per_s"] > 0 and r["bulk_chars_per_s"] > r["bulk_sentences_per_s"]
+        assert r["latency_ms"]["count"] == 20 and 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
     engines = [(r["engine"], r["precision"]) for r in results]
     assert engines[0] == ("keras", "f32") and ("onnxruntime", "f32") in engines and ("openvino", "int8") in engines
     for r in results:
@@ -130,7 +136,7 @@ def test_user_mistakes_print_one_line_and_exit_2(folders, tmp_path, capsys, monk
         (["train", "--output", str(tmp_path / "m"), "-q"], "no training data"),
         (["export", str(saved), str(tmp_path), "-q"], "not empty"),
         (["predict", str(saved), "--backend", "onnxruntime", "-q"], "saved Keras model"),
-        (["evaluate", str(ir), str(msra_dir()), "--precision", "bf16", "--backend", "onnxruntime", "-q"], "f32 only"),
+        (["evaluate", str(ir), str(msra_dir()), "--precision", "bf16", "--backend", "onnxruntime", "-q"], "runs f32 or int8"),
     ]
     for args, message in cases:
         code, _, err = run_cli(args, capsys, "", monkeypatch)

@@ -7,8 +7,12 @@ examples:
 
 For each engine (backend:precision): load time, model-only and end-to-end time of a
 16 x 128 batch (the longest texts of --data cut to 128 characters), sentences per second,
-the share of tokenization + decoding, batch-1 latency; with labelled data (a CoNLL file or
-MSRA folder) also entity F1 and tag agreement with the first engine on --eval-sentences.
+the share of tokenization + decoding; the whole of --data (up to --bulk-sentences, mixed
+lengths as users send them) tagged by every engine in turn, as sentences and characters per
+second; batch-1 latency p50 / p99 over --latency-sentences single texts; with labelled data (a
+CoNLL file or MSRA folder) also entity F1 and tag agreement with the first engine on
+--eval-sentences. The fastest engine that is not exact (bf16, INT8) is named when it beats
+the default.
 --keras MODEL adds the saved Keras model as the first engine (imports TensorFlow). Peak
 memory per engine needs one process per engine: benchmarks/runtime_speed.py does that.
 """
@@ -40,6 +44,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-length", type=int, default=128, help="characters per benchmark text")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--eval-sentences", type=int, default=500, help="labelled sentences scored per engine (0: none)")
+    parser.add_argument("--bulk-sentences", type=int, default=5000,
+                        help="also tag the first N texts of --data (mixed lengths) with every engine in turn (0: skip)")
+    parser.add_argument("--bulk-rounds", type=int, default=2, help="rounds of the bulk run (best is kept)")
+    parser.add_argument("--latency-sentences", type=int, default=200,
+                        help="batch-1 latency p50 / p99 over this many single texts (0: skip)")
     parser.add_argument("--json", metavar="FILE", help="write the results as JSON")
 
 
@@ -80,21 +89,14 @@ def _engines(args):
 
 def run(args) -> int:
     from ..runtime.backends import default_engine
-    from ..runtime.benchmark import measure
+    from ..runtime.benchmark import bulk_seconds, latency_ms, measure
 
     texts, x, y = _data(args.data)
     if not texts:
         raise UsageError(f"{args.data} has no text to benchmark on")
     engines = ([("keras", "f32", False)] if args.keras else []) + _engines(args)
-    metadata = _metadata(args)
-    default = default_engine(metadata)
-    if y is not None and args.eval_sentences:
-        from ..core.evaluation import entity_report
-        from ..core.inference import to_scheme
-        from ..core.tags import detect_scheme
-
-        gold = to_scheme(y[: args.eval_sentences], detect_scheme(y), "BIO", str(args.data))
-    results, reference = [], None
+    default = default_engine(_metadata(args))
+    taggers, results = {}, []
     for backend, precision, static in engines:
         start = time.perf_counter()
         if backend == "keras":
@@ -104,35 +106,96 @@ def run(args) -> int:
         row = {"engine": backend, "precision": precision, "static_shapes": static, "load_s": time.perf_counter() - start,
                "default": (backend, precision, static if backend == "openvino" else False) == default}
         row.update(measure(tagger, texts, args.batch_size, args.max_length, args.repeats))
-        if y is not None and args.eval_sentences:
-            tags = tagger.predict(x[: args.eval_sentences], tag_scheme="BIO")
-            row["f1"] = entity_report(gold, tags).f1
-            if reference is None:
-                reference = tags
-            else:
-                pairs = [(a, b) for s, t in zip(reference, tags) for a, b in zip(s, t)]
-                row["token_agreement"] = sum(a == b for a, b in pairs) / max(1, len(pairs))
+        taggers[len(results)] = tagger
         results.append(row)
         if not args.quiet:
-            logger.info("%s %s%s done", backend, precision, " static shapes" if static else "")
+            logger.info("%s %s%s: 16 x 128 timed", backend, precision, " static shapes" if static else "")
+    bulk = texts[: args.bulk_sentences] if args.bulk_sentences else []
+    if bulk:  # all engines in turn on the same mixed-length texts, as users send them
+        seconds = bulk_seconds(taggers, bulk, rounds=args.bulk_rounds)
+        characters = sum(len(t) for t in bulk)
+        for i, row in enumerate(results):
+            row.update(bulk_s=seconds[i], bulk_sentences=len(bulk), bulk_sentences_per_s=len(bulk) / seconds[i],
+                       bulk_chars_per_s=characters / seconds[i])
+    for i, row in enumerate(results):
+        if args.latency_sentences:
+            row["latency_ms"] = latency_ms(taggers[i], texts, args.latency_sentences)
+    if y is not None and args.eval_sentences:
+        _score(results, taggers, x, y, args)
     _print_table(results, args)
+    _name_faster_inexact(results)
     if args.json:
         import os
 
-        output_json(args.json, {"model": args.model, "data": args.data, "cpus": os.cpu_count(), "results": results})
+        output_json(args.json, {"model": args.model, "data": args.data, "cpus": os.cpu_count(), "cpu": cpu_name(),
+                                "results": results})
     return 0
+
+
+def _score(results, taggers, x, y, args) -> None:
+    from ..core.evaluation import entity_report
+    from ..core.inference import to_scheme
+    from ..core.tags import detect_scheme
+
+    gold = to_scheme(y[: args.eval_sentences], detect_scheme(y), "BIO", str(args.data))
+    reference = None
+    for i, row in enumerate(results):
+        tags = taggers[i].predict(x[: args.eval_sentences], tag_scheme="BIO")
+        row["f1"] = entity_report(gold, tags).f1
+        if reference is None:
+            reference = tags
+        else:
+            pairs = [(a, b) for s, t in zip(reference, tags) for a, b in zip(s, t)]
+            row["token_agreement"] = sum(a == b for a, b in pairs) / max(1, len(pairs))
+
+
+def _name_faster_inexact(results) -> None:
+    """Say which non-exact engine (bf16, INT8) beats the default, with its measured agreement, so
+    users opt in knowingly."""
+    key = "bulk_s" if "bulk_s" in results[0] else "end_to_end_ms"
+    default = next((r for r in results if r.get("default")), None)
+    if default is None:
+        return
+    faster = [r for r in results if r["precision"] != "f32" and r[key] < default[key] and not r.get("default")]
+    if faster:
+        best = min(faster, key=lambda r: r[key])
+        agreement = f", {100 * best['token_agreement']:.2f}% of tags equal the first engine's" if "token_agreement" in best else ""
+        print(f"faster but not exact: {best['engine']} {best['precision']}{' static' if best['static_shapes'] else ''} "
+              f"({default[key] / best[key]:.2f}x the default{agreement}); load it with "
+              f"Tagger.load(path, backend={best['engine']!r}, precision={best['precision']!r})")
+
+
+def cpu_name() -> str:
+    """The CPU model as the OS names it (benchmark figures are only comparable on one CPU)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or "unknown"
 
 
 def _print_table(results, args):
     first = results[0]["end_to_end_ms"]
-    header = (f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} "
-              f"{'tok+dec':>7} {'b1 ms':>7} {'speedup':>7} {'F1':>7} {'agree':>7}")
-    print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs; "
-          "* = the engine Tagger.load picks by default")
-    print(header)
+    bulk = "bulk_s" in results[0]
+    print(f"batch {args.batch_size} x {args.max_length} characters, medians of {args.repeats} runs"
+          + (f"; bulk: {results[0]['bulk_sentences']} texts of --data, best of {args.bulk_rounds}" if bulk else "")
+          + "; * = the engine Tagger.load picks by default")
+    print(f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
+          f"{'speedup':>7} {'bulk s/s':>9} {'bulk x':>7} {'p50 ms':>7} {'p99 ms':>7} {'F1':>7} {'agree':>7}")
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
         agree = f"{100 * r['token_agreement']:.2f}" if "token_agreement" in r else "-"
-        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} {r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} "
-              f"{r['sentences_per_s']:8.1f} {100 * r['tokenize_decode_share']:6.1f}% {r['batch1_latency_ms']:7.2f} "
-              f"{first / r['end_to_end_ms']:6.2f}x {f1:>7} {agree:>7}")
+        bulk_rate = f"{r['bulk_sentences_per_s']:9.1f}" if bulk else f"{'-':>9}"
+        bulk_speedup = f"{results[0]['bulk_s'] / r['bulk_s']:6.2f}x" if bulk else f"{'-':>7}"
+        latency = r.get("latency_ms") or {}
+        p50 = f"{latency['p50']:7.2f}" if latency else f"{'-':>7}"
+        p99 = f"{latency['p99']:7.2f}" if latency else f"{'-':>7}"
+        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} "
+              f"{r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} {r['sentences_per_s']:8.1f} "
+              f"{100 * r['tokenize_decode_share']:6.1f}% {first / r['end_to_end_ms']:6.2f}x {bulk_rate} {bulk_speedup} "
+              f"{p50} {p99} {f1:>7} {agree:>7}")

@@ -6,8 +6,10 @@ Folder layout::
       model.onnx                 ONNX (token_ids [B, T] int32 -> emissions [B, T, K] float32)
       model.xml, model.bin       OpenVINO IR of the same graph
       model_int8.xml, .bin       optional: INT8 IR (NNCF, calibrated on the user's sentences)
+      model_int8.onnx            optional: INT8 ONNX for ONNX Runtime (dynamic quantization, BiLSTM included)
       metadata.json              tags, schemes, CRF scores and constraints, tokenizer settings,
-                                 versions, parity errors, measured speeds, default backend
+                                 versions, parity errors, tag agreement of each precision with f32,
+                                 engine timings (16 x 128 and a mixed-length workload), default engine
       vocab.json / bert_vocab.txt the vocabulary (and bigram_vocab.json) the runtime tokenizes with
       ovms/<name>/1/model.xml    the IR again (hard links) in the layout OpenVINO Model Server loads
 
@@ -28,15 +30,15 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .. import __version__
-from ..core.batching import pad_batch
+from ..core.batching import pad_batch, sorted_batches
 from ..core.errors import ConfigError, ModelSaveError
 from ..core.fileio import atomic_folder, write_json
 from ..core.inference import decode_emissions, normalize_inputs
-from ..runtime.backends import ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
+from ..runtime.backends import INT8_PRECISIONS, ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
 from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
-    ONNX_FILE, OVMS_FOLDER,
+    ONNX_FILE, ORT_INT8_FILE, OVMS_FOLDER,
 )
 from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to_onnx, onnx_to_openvino
 
@@ -65,7 +67,8 @@ def choose_default(speeds: dict, agreement: dict, policy: str) -> tuple:
         backend, precision, static = engine
         if static and not prefer_static_shapes(by_key, precision):
             return False
-        return precision == "f32" or (policy == "fastest" and agreement.get(precision, 0.0) >= MIN_DEFAULT_AGREEMENT)
+        return precision == "f32" or (policy == "fastest"
+                                      and agreement.get(_agreement_key(engine), 0.0) >= MIN_DEFAULT_AGREEMENT)
 
     return min(filter(allowed, speeds), key=speeds.get)
 
@@ -193,9 +196,24 @@ def quantize_int8(model, folder: Path, calibration, held_out, f32_backend) -> tu
     return int8, backend
 
 
-def precision_agreement(model, network, folder: Path, f32_backend, held_out, int8: dict | None) -> dict:
-    """Fraction of tokens whose tag each precision keeps from f32: bf16 (where the CPU has it)
-    measured on ``held_out`` user sentences (random ones without), INT8 as quantization measured it."""
+def quantize_int8_onnxruntime(model, folder: Path, f32_backend, held_out) -> tuple[dict, ONNXRuntimeBackend]:
+    """Write ONNX Runtime's INT8 model (dynamic quantization, the BiLSTM included); returns its
+    metadata entry (with the tag agreement with f32 on ``held_out``) and its backend."""
+    from .quantize import quantize_onnx_dynamic
+
+    info = quantize_onnx_dynamic(folder / ONNX_FILE, folder / ORT_INT8_FILE)
+    backend = ONNXRuntimeBackend(folder / ORT_INT8_FILE, "int8")
+    info["token_agreement_with_f32"] = _tag_agreement(model, f32_backend, backend, *held_out)
+    logger.info("export: ONNX Runtime INT8 tags equal f32 tags on %.2f%% of held-out tokens",
+                100 * info["token_agreement_with_f32"])
+    return info, backend
+
+
+def precision_agreement(model, network, folder: Path, f32_backend, held_out, int8: dict | None,
+                        ort_int8: dict | None = None) -> dict:
+    """Fraction of tokens whose tag each precision keeps from f32: bf16 and INT8 with bf16 float
+    parts (where the CPU has bf16) measured on ``held_out`` user sentences (random ones without),
+    the INT8 models as their quantization measured it."""
     check = held_out
     if check is None:
         check_ids = [sample_batch(model, np.random.default_rng(seed), batch=16, time=64) for seed in (2, 3)]
@@ -205,24 +223,90 @@ def precision_agreement(model, network, folder: Path, f32_backend, held_out, int
         agreement["bf16"] = _tag_agreement(model, f32_backend, OpenVINOBackend(folder / IR_XML_FILE, "bf16"), *check)
     if int8 is not None:
         agreement["int8"] = int8["token_agreement_with_f32"]
+        if "int8_bf16" in cpu_precisions():
+            agreement["int8_bf16"] = _tag_agreement(model, f32_backend, OpenVINOBackend(folder / INT8_XML_FILE, "int8_bf16"),
+                                                    *check)
+    if ort_int8 is not None:
+        agreement["onnxruntime_int8"] = ort_int8["token_agreement_with_f32"]
     return agreement
 
 
-def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None) -> dict:
-    """Median ms of every engine (ONNX Runtime f32, OpenVINO per precision with dynamic and static
-    shapes) on one 16 x 128 batch, timed in turn within each repeat so a slow spell of the
-    machine hits all alike. Keys are ``(backend, precision, static_shapes)``."""
+def workload_batches(model, sentences=None, rng: np.random.Generator | None = None, batch_size: int = 64,
+                     count: int = 256, longest: int = 128) -> list[np.ndarray]:
+    """The mixed-length work the export times engines on, batched as ``predict`` batches it
+    (length-sorted, ``batch_size`` a batch): the user's calibration ``sentences`` when given,
+    else ``count`` random sentences of 2 to ``longest`` tokens (short ones more frequent, as in
+    real text)."""
+    if sentences is not None:
+        ids = []
+        for tokens, _, _ in normalize_inputs(list(sentences), model.tokenize, "int8_calibration"):
+            if tokens:
+                start, stop = model.embedding.windows(tokens)[0]
+                ids.append(model.embedding.encode(tokens[start:stop]))
+    else:
+        rng = rng or np.random.default_rng(4)
+        lengths = np.clip(rng.gamma(2.0, longest / 5, size=count).astype(int), 2, longest)
+        ids = []
+        for length in lengths:
+            tokens = model.embedding.sample_tokens(rng, int(length))
+            start, stop = model.embedding.windows(tokens)[0]
+            ids.append(model.embedding.encode(tokens[start:stop]))
+    return [pad_batch([ids[i] for i in batch]) for batch in sorted_batches([len(s) for s in ids], batch_size)]
+
+
+def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None, workload=None) -> dict:
+    """Median ms of every engine (ONNX Runtime f32 and INT8 if exported, OpenVINO per precision with
+    dynamic and static shapes) on one 16 x 128 batch and on the mixed-length ``workload``
+    (:func:`workload_batches`), timed in turn within each repeat so a slow spell of the machine
+    hits all alike. Returns ``{"16x128": {engine: ms}, "workload": {engine: ms}}`` with engines
+    as ``(backend, precision, static_shapes)``."""
     bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
     engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
+    if "onnxruntime_int8" in backends:
+        engines[("onnxruntime", "int8", False)] = backends["onnxruntime_int8"]
     for precision in agreement:
-        xml = folder / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
+        if precision == "onnxruntime_int8":
+            continue
+        xml = folder / (INT8_XML_FILE if precision in INT8_PRECISIONS else IR_XML_FILE)
         for static in (False, True):
             if (precision, static) == ("int8", False):
                 engines[("openvino", "int8", False)] = int8_backend
             elif (precision, static) != ("f32", False):
                 engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
-    times = interleaved_ms([lambda backend=backend: backend(bench) for backend in engines.values()], 10)
-    return dict(zip(engines, times))
+    timings = {"16x128": dict(zip(engines, interleaved_ms([lambda b=b: b(bench) for b in engines.values()], 10)))}
+    batches = workload if workload is not None else workload_batches(model)
+
+    def run_all(backend):
+        for ids in batches:
+            backend(ids)
+
+    timings["workload"] = dict(zip(engines, interleaved_ms([lambda b=b: run_all(b) for b in engines.values()], 3)))
+    return timings
+
+
+def engine_table(timed: dict, agreement: dict, default: tuple) -> str:
+    """The engines' timings as a text table (fastest on the workload first), marking the default
+    and naming the fastest engine that is not exact, with its measured tag agreement."""
+    rows = sorted(timed["workload"], key=timed["workload"].get)
+    lines = [f"{'engine':30} {'16x128 ms':>10} {'workload ms':>12} {'agreement':>10}"]
+    for engine in rows:
+        name = f"{engine[0]} {engine[1]}{' static' if engine[2] else ''}" + (" (default)" if engine == default else "")
+        agree = agreement.get(_agreement_key(engine))
+        lines.append(f"{name:30} {timed['16x128'][engine]:10.2f} {timed['workload'][engine]:12.2f} "
+                     f"{'-' if agree is None else f'{100 * agree:.2f}%':>10}")
+    faster = [e for e in rows if e[1] != "f32" and timed["workload"][e] < timed["workload"][default]]
+    if faster:
+        best = faster[0]
+        agree = agreement.get(_agreement_key(best))
+        lines.append(f"faster but not exact: {best[0]} {best[1]} ({timed['workload'][default] / timed['workload'][best]:.2f}x"
+                     f" the default{'' if agree is None else f', {100 * agree:.2f}% of tags equal f32'}): "
+                     f"Tagger.load(path, backend={best[0]!r}, precision={best[1]!r})")
+    return "\n".join(lines)
+
+
+def _agreement_key(engine) -> str:
+    backend, precision, _ = engine
+    return "onnxruntime_int8" if (backend, precision) == ("onnxruntime", "int8") else precision
 
 
 def export_metadata(model, network, tokenizer: dict, parity: dict, speeds: dict, default: tuple, agreement: dict,
@@ -294,7 +378,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             the metadata.
         progress: show a progress bar over the export steps.
     """
-    model._require_fitted()
+    network = model.float32_network()  # raises NotFittedError; float32 (the runtime picks its precision)
     if default_precision not in DEFAULT_PRECISIONS:
         raise ConfigError(f"default_precision must be one of {DEFAULT_PRECISIONS}, not {default_precision!r}")
     if default_precision == "auto":
@@ -302,7 +386,6 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
     path = Path(path)
     _check_target(path, overwrite)
     _check_writable(path)
-    network = model.float32_network()  # export computes in float32; the runtime picks its precision at load
     calibration, held_out = (None, None) if int8_calibration is None else split_calibration(model, int8_calibration)
     steps = ["ONNX", "OpenVINO IR", "parity check"] + (["INT8"] if calibration else []) + (["timing"] if measure else [])
     bar = tqdm(total=len(steps), unit="step", disable=not progress, leave=False)
@@ -320,23 +403,30 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
         step("parity check")
         parity, backends = check_parity(model, network, tmp)
-        int8 = int8_backend = None
+        int8 = int8_backend = ort_int8 = None
         if calibration:
             step("INT8")
             int8, int8_backend = quantize_int8(model, tmp, calibration, held_out, backends["openvino"])
-        agreement = precision_agreement(model, network, tmp, backends["openvino"], held_out, int8)
-        speeds, default = {}, ("openvino", "f32", False)
+            ort_int8, backends["onnxruntime_int8"] = quantize_int8_onnxruntime(model, tmp, backends["onnxruntime"],
+                                                                               held_out)
+        agreement = precision_agreement(model, network, tmp, backends["openvino"], held_out, int8, ort_int8)
+        speeds, workload_speeds, default = {}, {}, ("openvino", "f32", False)
         if measure:
             step("timing")
-            timed = time_engines(model, tmp, backends, agreement, int8_backend)
-            speeds = {_engine_key(e): ms for e, ms in timed.items()}
-            default = choose_default(timed, agreement, default_precision)
-            logger.info("export: 16x128 batch (ms): %s; default %s", speeds, _engine_key(default))
+            workload = workload_batches(model, int8_calibration) if int8_calibration is not None else None
+            timed = time_engines(model, tmp, backends, agreement, int8_backend, workload)
+            speeds = {_engine_key(e): ms for e, ms in timed["16x128"].items()}
+            workload_speeds = {_engine_key(e): ms for e, ms in timed["workload"].items()}
+            default = choose_default(timed["workload"], agreement, default_precision)
+            logger.info("export: engines on a 16 x 128 batch and on %s (ms):\n%s", "the calibration sentences"
+                        if workload is not None else "random mixed-length sentences", engine_table(timed, agreement, default))
         bar.update()
         bar.close()
         tokenizer = model.embedding.encoder.save(tmp)
-        write_json(tmp / METADATA_FILE, export_metadata(model, network, tokenizer, parity, speeds, default, agreement,
-                                                        int8, ovms_name), indent=1)
+        metadata = export_metadata(model, network, tokenizer, parity, speeds, default, agreement, int8, ovms_name)
+        metadata["speed_workload"] = workload_speeds
+        metadata["onnxruntime_int8"] = ort_int8
+        write_json(tmp / METADATA_FILE, metadata, indent=1)
         link_ovms_layout(tmp, ovms_name)
     logger.info("export: wrote %s", path)
     return path

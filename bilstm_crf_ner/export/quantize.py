@@ -66,3 +66,33 @@ def quantize_ir(xml_path: Path, out_xml: Path, calibration: Sequence[np.ndarray]
         raise ExportError(f"INT8 quantization (NNCF {nncf.__version__}) failed: {exc}") from exc
     return {"kept_float": keep_float + ["LSTMSequence ops"], "calibration_sentences": samples,
             "scheme": "transformer" if transformer else "default"}
+
+
+def quantize_onnx_dynamic(onnx_path: Path, out_path: Path) -> dict:
+    """Write an INT8 copy of the ONNX model for ONNX Runtime (dynamic quantization: int8 weights,
+    activations quantized per call, so no calibration data): the recurrent layers become
+    ``DynamicQuantizeLSTM``, the matrix products int8. The emission projection (the last
+    ``MatMul`` before the output, which decides the tags) stays float. Returns what was done."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    model = onnx.load(str(onnx_path))
+    producers = {out: node for node in model.graph.node for out in node.output}
+    keep, frontier, seen = [], [o.name for o in model.graph.output], set()
+    while frontier:  # walk back from the output to the nearest MatMul
+        node = producers.get(frontier.pop())
+        if node is None or node.name in seen:
+            continue
+        seen.add(node.name)
+        if node.op_type == "MatMul":
+            keep.append(node.name)
+        elif node.op_type not in ("LSTM", "Gather"):
+            frontier.extend(node.input)
+    try:
+        quantize_dynamic(str(onnx_path), str(out_path), weight_type=QuantType.QInt8, nodes_to_exclude=keep,
+                         op_types_to_quantize=["MatMul", "LSTM"])
+    except Exception as exc:  # the quantizer raises many types; the cause is kept
+        raise ExportError(f"ONNX Runtime dynamic quantization failed: {exc}") from exc
+    ops = {node.op_type for node in onnx.load(str(out_path)).graph.node}
+    return {"file": out_path.name, "kept_float": keep, "quantized_lstm": "DynamicQuantizeLSTM" in ops,
+            "scheme": "dynamic (onnxruntime.quantization.quantize_dynamic, QInt8 weights)"}

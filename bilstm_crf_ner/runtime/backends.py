@@ -17,7 +17,10 @@ import numpy as np
 from ..core.errors import BilstmCrfNerError
 
 BACKENDS = ("openvino", "onnxruntime")
-PRECISIONS = ("f32", "bf16", "int8")
+#: ``int8_bf16``: the INT8 model with its float parts (the BiLSTM, element-wise ops) in bf16.
+PRECISIONS = ("f32", "bf16", "int8", "int8_bf16")
+#: Precisions of the INT8 files (OpenVINO: model_int8.xml; ONNX Runtime: model_int8.onnx).
+INT8_PRECISIONS = ("int8", "int8_bf16")
 
 
 class BackendError(BilstmCrfNerError, RuntimeError):
@@ -29,19 +32,22 @@ def cpu_precisions() -> set[str]:
     import openvino as ov
 
     capabilities = set(ov.Core().get_property("CPU", "OPTIMIZATION_CAPABILITIES"))
-    return {"f32"} | {p for p, cap in (("bf16", "BF16"), ("int8", "INT8")) if cap in capabilities}
+    supported = {"f32"} | {p for p, cap in (("bf16", "BF16"), ("int8", "INT8")) if cap in capabilities}
+    return supported | ({"int8_bf16"} if {"bf16", "int8"} <= supported else set())
 
 
 def available_engines(metadata: dict) -> list[tuple[str, str]]:
     """``(backend, precision)`` pairs that this machine's installed packages and CPU can run for
     an export with ``metadata``."""
-    engines = [("onnxruntime", "f32")] if importlib.util.find_spec("onnxruntime") else []
+    engines = []
+    if importlib.util.find_spec("onnxruntime"):
+        engines = [("onnxruntime", "f32")] + ([("onnxruntime", "int8")] if metadata.get("onnxruntime_int8") else [])
     try:
         supported = cpu_precisions()
     except ImportError:
         return engines
-    for precision in ("f32", "bf16", "int8"):
-        if precision in supported and (precision != "int8" or metadata.get("int8")):
+    for precision in PRECISIONS:
+        if precision in supported and (precision not in INT8_PRECISIONS or metadata.get("int8")):
             engines.append(("openvino", precision))
     return engines
 
@@ -53,22 +59,29 @@ STATIC_SHAPES_MARGIN = 0.1
 
 
 def prefer_static_shapes(speeds: dict, precision: str) -> bool:
-    """Whether an export's timings (``metadata["speed_16x128"]``) favour OpenVINO static shapes for
+    """Whether an export's timings (:func:`recorded_speeds`) favour OpenVINO static shapes for
     ``precision``: timed, and faster than dynamic shapes by ``STATIC_SHAPES_MARGIN`` where those were timed."""
     dynamic, static = speeds.get(f"openvino_{precision}_ms"), speeds.get(f"openvino_{precision}_static_ms")
     return static is not None and (dynamic is None or static <= (1 - STATIC_SHAPES_MARGIN) * dynamic)
 
 
+def recorded_speeds(metadata: dict) -> dict:
+    """The engine timings an export chose its default by: on its mixed-length workload where
+    recorded (``speed_workload``), else on one 16 x 128 batch (exports before the workload)."""
+    return metadata.get("speed_workload") or metadata.get("speed_16x128") or {}
+
+
 def default_engine(metadata: dict) -> tuple[str, str, bool]:
     """``(backend, precision, static_shapes)`` that :meth:`Tagger.load` uses for an export by default."""
     backend, precision = metadata.get("default_backend", "openvino"), metadata.get("default_precision", "f32")
-    static = backend == "openvino" and prefer_static_shapes(metadata.get("speed_16x128") or {}, precision)
+    static = backend == "openvino" and prefer_static_shapes(recorded_speeds(metadata), precision)
     return backend, precision, static
 
 
 class OpenVINOBackend:
     """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
-    CPUs that have it) or ``"int8"`` (for an INT8 IR; its float parts run in f32).
+    CPUs that have it), ``"int8"`` (for an INT8 IR; its float parts run in f32) or
+    ``"int8_bf16"`` (an INT8 IR whose float parts run in bf16: faster where bf16 is native).
 
     ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
     ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent. Whether that beats
@@ -94,7 +107,7 @@ class OpenVINOBackend:
         core = ov.Core()
         if precision not in cpu_precisions():
             raise BackendError(f"this CPU has no {precision} support in OpenVINO; use precision='f32'")
-        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision == "bf16" else "f32",
+        config = {"INFERENCE_PRECISION_HINT": "bf16" if precision in ("bf16", "int8_bf16") else "f32",
                   "PERFORMANCE_HINT": "THROUGHPUT" if throughput else "LATENCY"}
         if num_threads:
             config["INFERENCE_NUM_THREADS"] = int(num_threads)
@@ -127,6 +140,12 @@ class OpenVINOBackend:
             while len(self._shapes) > self.MAX_SHAPES:
                 self._shapes.popitem(last=False)
             return compiled
+
+    @property
+    def compiled_shapes(self) -> int:
+        """How many static-shape models are compiled and kept (0 with dynamic shapes)."""
+        with self._lock:
+            return len(self._shapes)
 
     def run_many(self, batches, on_done=None) -> list:
         """Emissions of several batches, overlapped on an ``AsyncInferQueue`` (throughput mode).
@@ -172,7 +191,8 @@ class OpenVINOBackend:
 
 
 class ONNXRuntimeBackend:
-    """ONNX Runtime CPU inference (float32)."""
+    """ONNX Runtime CPU inference: float32, or ``"int8"`` for the dynamically quantized model
+    (``model_int8.onnx``: int8 MatMul and ``DynamicQuantizeLSTM`` weights)."""
 
     name = "onnxruntime"
 
@@ -181,8 +201,8 @@ class ONNXRuntimeBackend:
             import onnxruntime as ort
         except ImportError:
             raise BackendError("the onnxruntime backend needs the 'onnxruntime' package: pip install onnxruntime") from None
-        if precision != "f32":
-            raise BackendError(f"the onnxruntime backend runs f32 only, not {precision!r}")
+        if precision not in ("f32", "int8"):
+            raise BackendError(f"the onnxruntime backend runs f32 or int8 (a quantized export), not {precision!r}")
         options = ort.SessionOptions()
         options.intra_op_num_threads = int(num_threads or os.cpu_count() or 1)
         try:

@@ -68,3 +68,33 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
         "tokenize_decode_share": max(0.0, 1 - model_only / end_to_end), "batch1_latency_ms": latency,
         "sentences_per_s": batch_size / end_to_end * 1e3,
     }
+
+
+def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_size: int = 64) -> dict:
+    """Seconds each of ``taggers`` (name -> tagger) takes to tag all of ``texts`` (mixed lengths,
+    as users send them), best of ``rounds``; the taggers take turns within each round, so a slow
+    spell of a shared machine hits all of them alike. One warm-up call per tagger first."""
+    for tagger in taggers.values():
+        tagger.predict(list(texts[:batch_size]), batch_size=batch_size)
+    best = {name: float("inf") for name in taggers}
+    for _ in range(max(1, rounds)):
+        for name, tagger in taggers.items():
+            start = time.perf_counter()
+            tagger.predict(texts, batch_size=batch_size)
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def latency_ms(tagger, texts: Sequence[str], count: int = 200) -> dict:
+    """Batch-1 latency (ms) of ``tagger`` over up to ``count`` single texts: p50, p99 and mean."""
+    chosen = [t for t in texts if t.strip()][:count]
+    if not chosen:
+        raise ValueError("no non-empty texts to time")
+    tagger.predict(chosen[:1])
+    times = []
+    for text in chosen:
+        start = time.perf_counter()
+        tagger.predict([text])
+        times.append((time.perf_counter() - start) * 1e3)
+    return {"p50": float(np.percentile(times, 50)), "p99": float(np.percentile(times, 99)),
+            "mean": float(np.mean(times)), "count": len(times)}

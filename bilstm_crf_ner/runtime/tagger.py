@@ -26,9 +26,13 @@ from ..core.encoders import load_encoder
 from ..core.errors import ModelLoadError
 from ..core.fileio import read_json
 from ..core.predictor import EmissionScorer, Predictor, PredictsWithPredictor, SentenceEncoder
-from .backends import BACKENDS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, default_engine, prefer_static_shapes
+from .backends import (
+    BACKENDS, INT8_PRECISIONS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, default_engine, prefer_static_shapes,
+    recorded_speeds,
+)
 from .layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_BIN_FILE, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE,
+    ORT_INT8_FILE,
 )
 
 logger = logging.getLogger(__name__)
@@ -103,9 +107,10 @@ class Tagger(PredictsWithPredictor):
         Args:
             backend: ``"openvino"`` or ``"onnxruntime"``; default: the one the export measured
                 fastest for this model (recorded in the metadata).
-            precision: ``"f32"``, ``"bf16"`` or ``"int8"`` (OpenVINO only; int8 needs an export
-                made with ``int8_calibration``); default: the recorded one where the backend
-                runs it, else ``"f32"`` (ONNX Runtime). The engine chosen is logged.
+            precision: ``"f32"``, ``"bf16"`` (OpenVINO), ``"int8"`` (OpenVINO or ONNX Runtime)
+                or ``"int8_bf16"`` (OpenVINO: INT8 with bf16 float parts); the INT8 ones need an
+                export made with ``int8_calibration``. Default: the recorded one where the
+                backend runs it, else ``"f32"``. The engine chosen is logged.
             num_threads: inference threads (default: all cores).
             throughput_mode: OpenVINO only: compile for throughput and keep all batches of a call
                 in flight on an ``AsyncInferQueue``. Helps on many-core machines; on 2 cores the
@@ -126,27 +131,30 @@ class Tagger(PredictsWithPredictor):
         if precision is None:
             # A named backend without a precision gets the default precision where it runs it, else f32.
             precision = default[1] if backend in (None, default[0]) or backend == "openvino" else "f32"
+            if backend == "onnxruntime" and metadata.get("onnxruntime_int8") and default[1] in INT8_PRECISIONS:
+                precision = "int8"  # the INT8 engine ONNX Runtime has
         backend = backend or default[0]
         tokenizer = metadata["tokenizer"]
         files = [tokenizer["vocab_file"]] if tokenizer.get("type") == "wordpiece" else list(tokenizer["vocab_files"])
         files += [tokenizer["lexicon"]["file"]] if tokenizer.get("lexicon") else []
-        if precision == "int8" and not metadata.get("int8"):
-            raise BackendError(f"{path} has no INT8 model: export with int8_calibration=<sentences> "
+        int8 = precision in INT8_PRECISIONS
+        if int8 and not metadata.get("onnxruntime_int8" if backend == "onnxruntime" else "int8"):
+            raise BackendError(f"{path} has no INT8 model for {backend}: export with int8_calibration=<sentences> "
                                "(CLI: bilstm-crf-ner export --int8 FILE)")
-        if precision == "int8":
-            needed = [INT8_XML_FILE, INT8_BIN_FILE]
+        if backend == "onnxruntime":
+            needed = [ORT_INT8_FILE if int8 else ONNX_FILE]
         else:
-            needed = [ONNX_FILE] if backend == "onnxruntime" else [IR_XML_FILE, IR_BIN_FILE]
+            needed = [INT8_XML_FILE, INT8_BIN_FILE] if int8 else [IR_XML_FILE, IR_BIN_FILE]
         missing = [name for name in needed + files if not (path / name).is_file()]
         if missing:
             raise ModelLoadError(f"{path} is incomplete: missing {', '.join(missing)}")
         encoder = load_encoder(path, tokenizer)
         if backend == "onnxruntime":
-            runner = ONNXRuntimeBackend(path / ONNX_FILE, precision, num_threads)
+            runner = ONNXRuntimeBackend(path / needed[0], precision, num_threads)
         else:
-            xml = path / (INT8_XML_FILE if precision == "int8" else IR_XML_FILE)
+            xml = path / needed[0]
             if static_shapes is None:
-                static_shapes = prefer_static_shapes(metadata.get("speed_16x128") or {}, precision)
+                static_shapes = prefer_static_shapes(recorded_speeds(metadata), precision)
             runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes)
         logger.info("loaded %s with %s %s%s", path, backend, precision,
                     " (static shapes)" if getattr(runner, "static_shapes", False) else "")
