@@ -6,7 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner.core.decoding import constrain, log_partition, path_score, viterbi_decode
+from bilstm_crf_ner.core.decoding import (
+    compiled_viterbi, constrain, log_partition, path_score, viterbi_decode, viterbi_decode_numpy,
+)
 from bilstm_crf_ner.core.tags import allowed_transitions, is_valid, tag_inventory
 
 
@@ -111,3 +113,39 @@ def test_viterbi_breaks_ties_like_a_backpointer_table(case, ties):
     paths, _ = viterbi_decode(emissions, lengths, transitions, start, end)
     for b, length in enumerate(lengths):
         assert paths[b].tolist() == backpointer_viterbi(emissions[b], length, transitions, start, end)
+
+
+def _numba_decode(emissions, lengths, transitions, start, end):
+    from bilstm_crf_ner.core.decoding_numba import viterbi_decode as compiled
+
+    as_float = [np.asarray(a, dtype=np.float32) for a in (emissions, transitions, start, end)]
+    return compiled(as_float[0], np.asarray(lengths, dtype=np.int64), *as_float[1:])
+
+
+@settings(max_examples=200, deadline=None)
+@given(crf_cases(max_tags=6, max_time=12, max_batch=5), st.booleans())
+def test_compiled_decoder_equals_the_numpy_decoder(case, ties):
+    """The optional numba decoder (the [fast] extra, in the test extra) gives the numpy decoder's
+    paths and float32 scores exactly, ties included; both are tested on their own here."""
+    emissions, lengths, transitions, start, end = case
+    if ties:
+        emissions, transitions, start, end = (np.round(a).clip(-1, 1).astype(np.float32)
+                                              for a in (emissions, transitions, start, end))
+    reference, reference_scores = viterbi_decode_numpy(emissions, lengths, transitions, start, end)
+    paths, scores = _numba_decode(emissions, lengths, transitions, start, end)
+    assert [p.tolist() for p in paths] == [p.tolist() for p in reference]
+    np.testing.assert_array_equal(scores, reference_scores)
+    for b, length in enumerate(lengths):  # and both equal a textbook back-pointer table
+        assert paths[b].tolist() == backpointer_viterbi(emissions[b], length, transitions, start, end)
+
+
+def test_viterbi_decode_uses_the_compiled_decoder_unless_told_not_to():
+    import os
+    import subprocess
+    import sys
+
+    assert compiled_viterbi() is not None  # numba is in the test extra: the fast path is what runs
+    code = "from bilstm_crf_ner.core.decoding import compiled_viterbi; print(compiled_viterbi() is None)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**os.environ, "BILSTM_CRF_NER_NUMBA": "0"}).stdout.strip()
+    assert out == "True"

@@ -17,6 +17,10 @@ penalty (not ``-inf``, so gradients stay finite in training) to forbidden transi
 
 from __future__ import annotations
 
+import functools
+import importlib.util
+import os
+
 import numpy as np
 
 #: Score added to forbidden transitions. Large enough that no allowed path loses to a
@@ -83,6 +87,32 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
 
     Returns ``(paths, scores)``: a list of int arrays, one of each sequence's length, and
     the path scores ``[B]``. Apply constraints first with :func:`constrain`.
+
+    Runs the compiled decoder of :mod:`bilstm_crf_ner.core.decoding_numba` when numba is
+    installed (``pip install "bilstm_crf_ner[fast]"``; the same paths and scores, tested against
+    this module's numpy code), else :func:`viterbi_decode_numpy`. Set
+    ``BILSTM_CRF_NER_NUMBA=0`` to force numpy.
+    """
+    compiled = compiled_viterbi()
+    if compiled is None:
+        return viterbi_decode_numpy(emissions, lengths, transitions, start, end)
+    emissions, lengths = _check(emissions, lengths)
+    return compiled(emissions, lengths, np.asarray(transitions, dtype=np.float32),
+                    np.asarray(start, dtype=np.float32), np.asarray(end, dtype=np.float32))
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_viterbi():
+    """The numba decoder, or ``None`` without numba (or with ``BILSTM_CRF_NER_NUMBA=0``)."""
+    if os.environ.get("BILSTM_CRF_NER_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+        return None
+    from .decoding_numba import viterbi_decode as compiled
+
+    return compiled
+
+
+def viterbi_decode_numpy(emissions, lengths, transitions, start, end):
+    """:func:`viterbi_decode` in numpy (the reference, and the runtime's decoder without numba).
 
     The forward pass keeps only the running maxima (a max over the outermost axis of a
     ``[from, to, batch]`` array is one vectorised numpy call, unlike a per-row argmax); the
