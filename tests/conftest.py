@@ -4,6 +4,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Local Ray instances (serving and bulk tests) listen on 127.0.0.1 only; Ray reads this when imported
+# (bilstm_crf_ner.runtime.ray.LOOPBACK_ENV; the CLI sets it the same way).
+os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 DEFAULT_MSRA = ROOT.parent / "shared" / "data" / "msra"
 
 

@@ -20,9 +20,9 @@ import os
 import sys
 
 from ..core.errors import BilstmCrfNerError
-from . import benchmark, download, evaluate, export, predict, train
+from . import benchmark, download, evaluate, export, predict, serve, tag, train
 
-COMMANDS = (train, evaluate, predict, export, benchmark, download)
+COMMANDS = (train, evaluate, predict, export, benchmark, serve, tag, download)
 
 
 def build_parser() -> argparse.ArgumentParser:

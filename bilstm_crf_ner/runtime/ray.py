@@ -45,6 +45,26 @@ class BulkTagError(BilstmCrfNerError, ValueError):
     """A bulk-tagging job is misconfigured: no input matches, two shards would share an output, a bad format."""
 
 
+#: Ray picks the machine's network address even for a single-machine instance; with this variable
+#: set before Ray is imported it uses 127.0.0.1, so a local server or job listens on loopback only.
+LOOPBACK_ENV = ("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+
+def init_ray(address: str | None = None, **options):
+    """``ray.init``: join the cluster at ``address``, or start a local instance on 127.0.0.1 only
+    (``LOOPBACK_ENV``; set too late if Ray was imported before, which is logged)."""
+    import sys
+
+    if address is None:
+        if "ray" in sys.modules and os.environ.get(LOOPBACK_ENV[0]) != LOOPBACK_ENV[1]:
+            logger.warning("Ray was imported before %s=%s was set: the local instance may listen on the machine's "
+                           "network address, not only on 127.0.0.1", *LOOPBACK_ENV)
+        os.environ.setdefault(*LOOPBACK_ENV)
+    import ray
+
+    return ray.init(address=address or "local", **options)
+
+
 def entity_arrow_type():
     """Arrow type of an ``entities`` column: ``list<struct<type, start, end, text, confidence>>``."""
     import pyarrow as pa
