@@ -225,3 +225,14 @@ def test_calibration_split_holds_out_every_fourth_sentence(trained, msra):
     assert sorted(n for lengths in held_out[1] for n in lengths) == sorted(len(s) for s in sentences[3::4])
     few_calibration, few_held_out = split_calibration(model, sentences[:5])
     assert few_held_out is few_calibration  # too few to split: recorded as not held out
+
+
+def test_engine_table_names_only_faster_engines_that_keep_the_tags():
+    from bilstm_crf_ner.export.exporter import engine_table
+
+    f32, bf16, int8 = ("onnxruntime", "f32", False), ("openvino", "bf16", False), ("openvino", "int8", True)
+    timed = {"16x128": {f32: 10.0, bf16: 6.0, int8: 4.0}, "workload": {f32: 100.0, bf16: 60.0, int8: 40.0}}
+    table = engine_table(timed, {"f32": 1.0, "bf16": 0.999, "int8": 0.98}, f32)
+    assert "f32 (default)" in table and "98.00%" in table  # every engine is listed with its agreement
+    assert "faster but not exact: openvino bf16 (1.67x the default, 99.90% of tags equal f32)" in table  # not INT8
+    assert "faster but not exact" not in engine_table(timed, {"f32": 1.0, "bf16": 0.9, "int8": 0.9}, f32)

@@ -151,12 +151,16 @@ def _score(results, taggers, x, y, args) -> None:
 
 def _name_faster_inexact(results) -> None:
     """Say which non-exact engine (bf16, INT8) beats the default, with its measured agreement, so
-    users opt in knowingly."""
+    users opt in knowingly; engines that change more than ``1 - MIN_DEFAULT_AGREEMENT`` of the first
+    engine's tags are not recommended (the table shows them)."""
+    from ..runtime.backends import MIN_DEFAULT_AGREEMENT
+
     key = "bulk_s" if "bulk_s" in results[0] else "end_to_end_ms"
     default = next((r for r in results if r.get("default")), None)
     if default is None:
         return
-    faster = [r for r in results if r["precision"] != "f32" and r[key] < default[key] and not r.get("default")]
+    faster = [r for r in results if r["precision"] != "f32" and r[key] < default[key] and not r.get("default")
+              and r.get("token_agreement", 1.0) >= MIN_DEFAULT_AGREEMENT]
     if faster:
         best = min(faster, key=lambda r: r[key])
         agreement = f", {100 * best['token_agreement']:.2f}% of tags equal the first engine's" if "token_agreement" in best else ""

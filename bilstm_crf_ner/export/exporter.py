@@ -34,7 +34,9 @@ from ..core.batching import pad_batch, sorted_batches
 from ..core.errors import ConfigError, ModelSaveError
 from ..core.fileio import atomic_folder, write_json
 from ..core.inference import decode_emissions, normalize_inputs
-from ..runtime.backends import INT8_PRECISIONS, ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes
+from ..runtime.backends import (
+    INT8_PRECISIONS, MIN_DEFAULT_AGREEMENT, ONNXRuntimeBackend, OpenVINOBackend, cpu_precisions, prefer_static_shapes,
+)
 from ..runtime.benchmark import interleaved_ms
 from ..runtime.layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE,
@@ -46,9 +48,6 @@ logger = logging.getLogger(__name__)
 
 #: Largest allowed difference between Keras and an exported f32 graph's emissions.
 PARITY_TOLERANCE = 1e-3
-#: With ``default_precision="fastest"``, bf16 / INT8 become the default only when at least this
-#: fraction of tokens keeps its f32 tag.
-MIN_DEFAULT_AGREEMENT = 0.995
 DEFAULT_PRECISIONS = ("auto", "f32", "fastest")
 #: Every ``HOLD_OUT_EVERY``-th calibration sentence measures agreement instead of calibrating
 #: (when there are at least ``MIN_HELD_OUT_SPLIT`` sentences).
@@ -294,7 +293,8 @@ def engine_table(timed: dict, agreement: dict, default: tuple) -> str:
         agree = agreement.get(_agreement_key(engine))
         lines.append(f"{name:30} {timed['16x128'][engine]:10.2f} {timed['workload'][engine]:12.2f} "
                      f"{'-' if agree is None else f'{100 * agree:.2f}%':>10}")
-    faster = [e for e in rows if e[1] != "f32" and timed["workload"][e] < timed["workload"][default]]
+    faster = [e for e in rows if e[1] != "f32" and timed["workload"][e] < timed["workload"][default]
+              and agreement.get(_agreement_key(e), 0.0) >= MIN_DEFAULT_AGREEMENT]
     if faster:
         best = faster[0]
         agree = agreement.get(_agreement_key(best))

@@ -52,6 +52,10 @@ def available_engines(metadata: dict) -> list[tuple[str, str]]:
     return engines
 
 
+#: bf16 / INT8 engines become the default (``export(default_precision="fastest")``) or are
+#: recommended by ``export`` and ``benchmark`` only when at least this fraction of tokens keeps its f32 tag.
+MIN_DEFAULT_AGREEMENT = 0.995
+
 #: OpenVINO static shapes are used by default only where the export timed them at least this much
 #: faster than dynamic shapes: each new batch shape costs a compilation and memory (on mixed-length
 #: MSRA text a first bulk call took about 2x as long and 200 MiB more; benchmarks/static_shapes.py).
