@@ -50,3 +50,20 @@ def trained(msra, tmp_path_factory):
     history = model.fit(train_x[:3000], train_y[:3000], x_validate=test_x[:200], y_validate=test_y[:200],
                         epochs=4, batch_size=32, verbose=0)
     return model, history
+
+
+def tensorflow_blocking_env(folder: Path) -> dict:
+    """An environment whose Python processes (Ray workers included) cannot import TensorFlow, Keras
+    or keras-hub: a ``sitecustomize`` on PYTHONPATH installs an import hook that raises."""
+    hook = folder / "blockhook"
+    hook.mkdir(exist_ok=True)
+    (hook / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class _Blocked:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras', 'keras_hub'):\n"
+        "            raise ImportError('blocked: ' + name + ' must not be imported by deployment code')\n"
+        "sys.meta_path.insert(0, _Blocked())\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    env["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    return env

@@ -6,12 +6,13 @@ import os
 import subprocess
 import sys
 
+import pyarrow as pa  # the test extra brings Ray Data and pyarrow: no skipping
 import pytest
+import ray.data  # noqa: F401
 
-import pyarrow as pa  # noqa: E402  (the test extra brings Ray Data and pyarrow: no skipping)
-import ray.data  # noqa: E402, F401
+from conftest import tensorflow_blocking_env
 
-from bilstm_crf_ner.runtime.ray import (  # noqa: E402
+from bilstm_crf_ner.runtime.ray import (
     ShardTagger, init_ray, plan_shards, read_records, tag_dataset, tag_files,
 )
 
@@ -174,24 +175,6 @@ def test_a_killed_actor_costs_a_retry_not_data(ray_local, model, texts, expected
     _by_doc(_read_output(tmp_path / "out"), texts, expected, size)
 
 
-def _blocking_env(tmp_path) -> dict:
-    """An environment whose Python processes (Ray workers included) cannot import TensorFlow or Keras."""
-    from conftest import ROOT
-
-    hook = tmp_path / "blockhook"
-    hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(
-        "import sys\n"
-        "class _Blocked:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('tensorflow', 'keras', 'keras_hub'):\n"
-        "            raise ImportError('blocked: ' + name + ' must not be imported by the bulk job')\n"
-        "sys.meta_path.insert(0, _Blocked())\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
-
-
 def test_tag_command_without_tensorflow(model, texts, expected, tmp_path, ray_local):
     """``bilstm-crf-ner tag`` end to end in a process tree where TensorFlow cannot be imported
     (it starts its own local Ray; the module's instance is left alone)."""
@@ -199,7 +182,7 @@ def test_tag_command_without_tensorflow(model, texts, expected, tmp_path, ray_lo
     command = [sys.executable, "-m", "bilstm_crf_ner", "tag", model, str(tmp_path / "in" / "*.jsonl"),
                str(tmp_path / "out"), "--text-field", "body", "--id-field", "doc", "--workers", "2",
                "--cpus-per-worker", "0.5", "-q"]
-    result = subprocess.run(command, env=_blocking_env(tmp_path), capture_output=True, text=True, timeout=300)
+    result = subprocess.run(command, env=tensorflow_blocking_env(tmp_path), capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["tagged"] == 2 and summary["records"] == 200

@@ -22,7 +22,7 @@ import ray.serve  # noqa: E402, F401
 
 from bilstm_crf_ner.runtime.ray import init_ray  # noqa: E402
 
-from conftest import ROOT  # noqa: E402
+from conftest import ROOT, tensorflow_blocking_env  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
@@ -53,22 +53,6 @@ def models(msra, tmp_path_factory):
     return {"zh": str(folder / "zh"), "en": str(folder / "en")}
 
 
-def _blocking_env(tmp_path) -> dict:
-    """An environment whose Python processes (Ray workers included) cannot import TensorFlow or Keras."""
-    hook = tmp_path / "blockhook"
-    hook.mkdir(exist_ok=True)
-    (hook / "sitecustomize.py").write_text(
-        "import sys\n"
-        "class _Blocked:\n"
-        "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name.split('.')[0] in ('tensorflow', 'keras', 'keras_hub'):\n"
-        "            raise ImportError('blocked: ' + name + ' must not be imported by the server or the bulk job')\n"
-        "sys.meta_path.insert(0, _Blocked())\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
-    env["PYTHONPATH"] = os.pathsep.join([str(hook), str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
-    return env
-
-
 def test_serve_command_serves_without_tensorflow(models, tmp_path):
     """``bilstm-crf-ner serve`` end to end, in a process tree where TensorFlow cannot be imported."""
     from bilstm_crf_ner.runtime import Tagger
@@ -76,7 +60,7 @@ def test_serve_command_serves_without_tensorflow(models, tmp_path):
     port = free_port()
     command = [sys.executable, "-m", "bilstm_crf_ner", "serve", models["zh"], "--port", str(port),
                "--cpus-per-replica", "1", "-q"]
-    process = subprocess.Popen(command, env=_blocking_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    process = subprocess.Popen(command, env=tensorflow_blocking_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                text=True, start_new_session=True)
     text = "国家主席江泽民发表新年讲话。"
     try:
