@@ -16,6 +16,7 @@ _EXPORTS = {
     "BLSTMCRFModel": "keras.model",
     "BareEmbedding": "keras.embeddings",
     "BERTEmbedding": "keras.embeddings",
+    "TransformerEmbedding": "keras.embeddings",
     "Embedding": "keras.embeddings",
     "EntityF1Callback": "keras.callbacks",
     "TrainingTimeBudget": "keras.callbacks",

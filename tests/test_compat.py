@@ -66,7 +66,7 @@ def test_transformer_block_numerics_are_set_through_private_sublayers(tmp_path):
     before = _sequence_output(backbone, ids)
     assert np.abs(before - reference).max() > 1e-3  # keras-hub's defaults differ: the setter must matter
 
-    from bilstm_crf_ner.keras.bert.encoder import exact_gelu
+    from bilstm_crf_ner.keras.transformers.numerics import exact_gelu
 
     for block in backbone.transformer_layers:
         compat.set_transformer_block_numerics(block, exact_gelu, 1e-3)

@@ -18,18 +18,32 @@ from __future__ import annotations
 
 from .errors import ModelLoadError
 from .features import TokenEncoder
+from .subword import SubwordEncoder
 from .wordpiece import WordPieceEncoder
 
 #: Encoder classes by the ``"type"`` of their description.
-ENCODER_TYPES = {"vocabulary": TokenEncoder, "wordpiece": WordPieceEncoder}
+ENCODER_TYPES = {"vocabulary": TokenEncoder, "wordpiece": WordPieceEncoder, "subword": SubwordEncoder}
+
+
+def _encoder_class(folder, description: dict):
+    kind = description.get("type", "vocabulary")  # exports of version 1 had no type for vocabularies
+    if kind not in ENCODER_TYPES:
+        raise ModelLoadError(f"{folder}: unknown tokenizer type {kind!r} (this library reads {sorted(ENCODER_TYPES)})")
+    return ENCODER_TYPES[kind]
+
+
+def encoder_files(folder, description: dict) -> list[str]:
+    """The files (relative to ``folder``) that the encoder of ``description`` is loaded from."""
+    try:
+        return _encoder_class(folder, description).files(description)
+    except KeyError as exc:
+        raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None
 
 
 def load_encoder(folder, description: dict):
     """The encoder whose ``save(folder)`` returned ``description``."""
-    kind = description.get("type", "vocabulary")  # exports of version 1 had no type for vocabularies
-    if kind not in ENCODER_TYPES:
-        raise ModelLoadError(f"{folder}: unknown tokenizer type {kind!r} (this library reads {sorted(ENCODER_TYPES)})")
+    cls = _encoder_class(folder, description)
     try:
-        return ENCODER_TYPES[kind].load(folder, description)
+        return cls.load(folder, description)
     except KeyError as exc:
         raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None

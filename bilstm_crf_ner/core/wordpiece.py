@@ -31,9 +31,8 @@ from typing import Sequence
 
 import numpy as np
 
-from .errors import InputError, ModelLoadError
-from .text import TOKENIZERS
-from .windows import plan_windows
+from .errors import ModelLoadError
+from .pieces import PieceEncoder
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
 #: The vocabulary file a saved model or an export keeps beside its description.
@@ -78,6 +77,7 @@ class WordPieceAligner:
         self.lowercase = bool(lowercase)
         self.max_pieces_per_token = int(max_pieces_per_token)
         self.unk, self.cls, self.sep = self.index["[UNK]"], self.index["[CLS]"], self.index["[SEP]"]
+        self.special_pieces = 2  # [CLS] and [SEP]
         self._char_id = lru_cache(maxsize=65536)(self._lookup_char)
         self._word_ids = lru_cache(maxsize=65536)(self._lookup_word)
         self._wordpiece = None
@@ -129,47 +129,19 @@ class WordPieceAligner:
         return out
 
 
-class WordPieceEncoder:
-    """A sentence encoder for a BERT of limited length: ids of one window, and the windows of a text.
+class WordPieceEncoder(PieceEncoder):
+    """A :class:`~bilstm_crf_ner.core.pieces.PieceEncoder` for a BERT vocabulary.
 
     Shared by :class:`~bilstm_crf_ner.BERTEmbedding` and the exported runtime, so both cut
     texts and encode them identically.
-
-    Args:
-        aligner: the vocabulary's :class:`WordPieceAligner`.
-        unit: ``"char"`` or ``"word"``, how tokens map to pieces.
-        sequence_length: pieces per window, ``[CLS]`` and ``[SEP]`` included.
-        window_overlap: pieces shared by consecutive windows.
     """
 
-    def __init__(self, aligner: WordPieceAligner, unit: str, sequence_length: int, window_overlap: int):
-        self.aligner, self.unit = aligner, unit
-        self.sequence_length, self.window_overlap = int(sequence_length), int(window_overlap)
+    aligner: WordPieceAligner
 
-    @property
-    def token_unit(self) -> str:
-        return self.unit
-
-    @property
-    def joiner(self) -> str:
-        return "" if self.unit == "char" else " "
-
-    def tokenize(self, text: str):
-        return TOKENIZERS[self.unit](text)
-
-    def encode(self, tokens: Sequence[str]) -> np.ndarray:
-        ids = self.aligner.encode(tokens, self.unit)
-        if len(ids) > self.sequence_length:
-            raise InputError(f"{len(tokens)} tokens make {len(ids)} pieces, more than sequence_length "
-                             f"{self.sequence_length}; split the text with windows() first")
-        return ids
-
-    def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
-        return [self.encode(tokens) for tokens in sentences]
-
-    def windows(self, tokens: Sequence[str], cut_ok=None) -> list[tuple[int, int]]:
-        counts = self.aligner.piece_counts(tokens, self.unit)
-        return plan_windows(counts, self.sequence_length - 2, self.window_overlap, cut_ok)
+    @staticmethod
+    def files(description: dict) -> list[str]:
+        """The files :meth:`save` writes beside ``description``."""
+        return [description["vocab_file"]]
 
     def describe(self) -> dict:
         """The JSON description :meth:`load` rebuilds this encoder from (with :meth:`save`'s file)."""

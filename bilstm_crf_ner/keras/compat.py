@@ -31,6 +31,105 @@ def convert_bert_weights(backbone, loader) -> None:
     convert_weights(backbone, loader, {})
 
 
+# ------------------------------------------------------- keras-hub: other encoder families
+#: keras-hub's own Hugging Face converter module for a family, where it has one.
+_KERAS_HUB_CONVERTERS = {"bert": "convert_bert", "roberta": "convert_roberta", "xlm-roberta": "convert_xlm_roberta",
+                         "albert": "convert_albert", "distilbert": "convert_distilbert"}
+
+
+def convert_transformer_weights(model_type: str, backbone, loader) -> None:
+    """Port Hugging Face parameters of a ``model_type`` checkpoint into its keras-hub backbone.
+
+    For BERT, RoBERTa, XLM-RoBERTa, ALBERT and DistilBERT this calls keras-hub's converter
+    ``keras_hub.src.utils.transformers.convert_<family>.convert_weights(backbone, loader,
+    transformers_config)`` (the public ``from_preset`` reads only a folder, not our in-memory
+    loader; the converters ignore the config argument for these families). keras-hub's RoBERTa
+    converter drops ``token_type_embeddings``, which Hugging Face's RoBERTa adds (row 0) to every
+    position, so it is folded into the position table here, as keras-hub's XLM-RoBERTa converter
+    does. keras-hub has no Hugging Face converter for ELECTRA and DeBERTa-v3: ours below port
+    into the private sublayers of their blocks. Checked on keras-hub 0.32.0.
+    """
+    import importlib
+
+    if model_type in _KERAS_HUB_CONVERTERS:
+        module = importlib.import_module(f"keras_hub.src.utils.transformers.{_KERAS_HUB_CONVERTERS[model_type]}")
+        module.convert_weights(backbone, loader, {})
+        if model_type == "roberta":
+            positions = backbone.embeddings.position_embedding.position_embeddings
+            positions.assign(positions + loader.get_tensor("embeddings.token_type_embeddings.weight")[0])
+    elif model_type == "electra":
+        _convert_electra(backbone, loader)
+    elif model_type == "deberta-v2":
+        _convert_deberta_v3(backbone, loader)
+    else:
+        raise ValueError(f"no weight converter for {model_type!r}")
+
+
+def _dense(loader, dense, name, shape=None):
+    """``dense.kernel`` / ``.bias`` from Hugging Face ``name.weight`` ([out, in]) / ``name.bias``."""
+    loader.port_weight(dense.kernel, f"{name}.weight", hook_fn=lambda w, s: w.T.reshape(s))
+    loader.port_weight(dense.bias, f"{name}.bias", hook_fn=lambda b, s: b.reshape(s))
+
+
+def _layer_norm(loader, norm, name):
+    loader.port_weight(norm.gamma, f"{name}.weight")
+    loader.port_weight(norm.beta, f"{name}.bias")
+
+
+def _port_post_norm_block(loader, block, attention, prefix, query="query", key="key", value="value"):
+    """One post-LayerNorm encoder block in Hugging Face BERT naming (``{prefix}.attention.self.query``...)."""
+    for dense, name in ((attention[0], query), (attention[1], key), (attention[2], value)):
+        _dense(loader, dense, f"{prefix}.attention.self.{name}")
+    _dense(loader, attention[3], f"{prefix}.attention.output.dense")
+    _layer_norm(loader, block._self_attention_layer_norm, f"{prefix}.attention.output.LayerNorm")
+    _dense(loader, block._feedforward_intermediate_dense, f"{prefix}.intermediate.dense")
+    _dense(loader, block._feedforward_output_dense, f"{prefix}.output.dense")
+    _layer_norm(loader, block._feedforward_layer_norm, f"{prefix}.output.LayerNorm")
+
+
+def _convert_electra(backbone, loader) -> None:
+    """ELECTRA discriminator (``electra.*`` names) into ``ElectraBackbone``: BERT's embeddings plus
+    ``embeddings_project`` when ``embedding_size`` differs from ``hidden_size``; BERT's blocks."""
+    loader.port_weight(backbone.token_embedding.embeddings, "embeddings.word_embeddings.weight")
+    loader.port_weight(backbone.position_embedding.position_embeddings, "embeddings.position_embeddings.weight",
+                       hook_fn=lambda w, s: w[: s[0]])
+    loader.port_weight(backbone.segment_embedding.embeddings, "embeddings.token_type_embeddings.weight")
+    _layer_norm(loader, backbone.embeddings_layer_norm, "embeddings.LayerNorm")
+    if backbone.hidden_dim != backbone.embedding_dim:
+        _dense(loader, backbone.embeddings_projection, "embeddings_project")
+    for i, block in enumerate(backbone.transformer_layers):
+        mha = block._self_attention_layer
+        _port_post_norm_block(loader, block, (mha.query_dense, mha.key_dense, mha.value_dense, mha.output_dense),
+                              f"encoder.layer.{i}")
+
+
+def _convert_deberta_v3(backbone, loader) -> None:
+    """DeBERTa-v3 (``deberta.*`` names, ``model_type`` "deberta-v2") into ``DebertaV3Backbone``:
+    word embeddings and their LayerNorm, the relative position table and its LayerNorm
+    (``encoder.rel_embeddings``, ``encoder.LayerNorm``), and per block the shared-key
+    ``query_proj`` / ``key_proj`` / ``value_proj`` of ``DisentangledSelfAttention``."""
+    loader.port_weight(backbone.token_embedding.embeddings, "embeddings.word_embeddings.weight")
+    _layer_norm(loader, backbone.embeddings_layer_norm, "embeddings.LayerNorm")
+    relative = backbone.get_layer("rel_embedding")
+    loader.port_weight(relative.rel_embeddings, "encoder.rel_embeddings.weight")
+    _layer_norm(loader, relative.layer_norm, "encoder.LayerNorm")
+    for i, block in enumerate(backbone.transformer_layers):
+        attention = block._self_attention_layer
+        _port_post_norm_block(loader, block, (attention._query_dense, attention._key_dense, attention._value_dense,
+                                              attention._output_dense), f"encoder.layer.{i}",
+                              query="query_proj", key="key_proj", value="value_proj")
+
+
+def transformer_blocks(backbone) -> list:
+    """The distinct encoder blocks of a keras-hub backbone, in order (ALBERT's shared block once).
+
+    Recognizes keras-hub's ``TransformerEncoder`` and DeBERTa's ``DisentangledAttentionEncoder``
+    by their private ``_feedforward_intermediate_dense`` sublayer (see
+    :func:`set_transformer_block_numerics`); ``backbone.layers`` is public.
+    """
+    return [layer for layer in backbone.layers if hasattr(layer, "_feedforward_intermediate_dense")]
+
+
 # ------------------------------------------------------------- keras-hub: transformer blocks
 def set_transformer_block_numerics(block, activation, layer_norm_epsilon: float) -> None:
     """Set the feed-forward activation and the LayerNorm epsilon of a built keras-hub

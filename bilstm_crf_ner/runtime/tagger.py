@@ -22,7 +22,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from ..core.decoding import constrain
-from ..core.encoders import load_encoder
+from ..core.encoders import encoder_files, load_encoder
 from ..core.errors import ModelLoadError
 from ..core.fileio import read_json
 from ..core.predictor import EmissionScorer, Predictor, PredictsWithPredictor, SentenceEncoder
@@ -135,8 +135,7 @@ class Tagger(PredictsWithPredictor):
                 precision = "int8"  # the INT8 engine ONNX Runtime has
         backend = backend or default[0]
         tokenizer = metadata["tokenizer"]
-        files = [tokenizer["vocab_file"]] if tokenizer.get("type") == "wordpiece" else list(tokenizer["vocab_files"])
-        files += [tokenizer["lexicon"]["file"]] if tokenizer.get("lexicon") else []
+        files = encoder_files(path, tokenizer)
         int8 = precision in INT8_PRECISIONS
         if int8 and not metadata.get("onnxruntime_int8" if backend == "onnxruntime" else "int8"):
             raise BackendError(f"{path} has no INT8 model for {backend}: export with int8_calibration=<sentences> "

@@ -135,6 +135,12 @@ class TokenEncoder:
         return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
                 "vocab_files": files}
 
+    @staticmethod
+    def files(description: dict) -> list[str]:
+        """The files :meth:`save` writes beside ``description``."""
+        lexicon = description.get("lexicon")
+        return list(description["vocab_files"]) + ([lexicon["file"]] if lexicon else [])
+
     def save(self, folder) -> dict:
         """Write the vocabularies (and lexicon) into ``folder``; returns :meth:`describe`."""
         write_json(Path(folder) / VOCAB_FILE, self.vocab.to_list())

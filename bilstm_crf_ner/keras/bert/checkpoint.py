@@ -16,7 +16,6 @@ Folder formats:
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ import numpy as np
 
 from ...core.errors import ModelLoadError
 from ...core.wordpiece import read_vocab
+from ..transformers.weights import ArrayLoader, load_json, read_safetensors
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ class BertCheckpoint:
 
     def read_weights(self) -> dict[str, np.ndarray]:
         """All parameters under canonical Hugging Face names."""
-        return _read_hf_weights(self.folder) if self.format == "huggingface" else _read_google_weights(self.folder)
+        return read_safetensors(self.folder) if self.format == "huggingface" else _read_google_weights(self.folder)
 
 
 def backbone_config(bert_config: dict, source) -> dict:
@@ -72,20 +72,13 @@ def backbone_config(bert_config: dict, source) -> dict:
     }
 
 
-def _load_json(path: Path) -> dict:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelLoadError(f"cannot read {path}: {exc}") from None
-
-
 def _hf_lowercase(folder: Path, default: bool) -> bool:
     if (folder / "tokenizer_config.json").is_file():
-        value = _load_json(folder / "tokenizer_config.json").get("do_lower_case")
+        value = load_json(folder / "tokenizer_config.json").get("do_lower_case")
         if value is not None:
             return bool(value)
     if (folder / "tokenizer.json").is_file():
-        normalizer = _load_json(folder / "tokenizer.json").get("normalizer") or {}
+        normalizer = load_json(folder / "tokenizer.json").get("normalizer") or {}
         if "lowercase" in normalizer:
             return bool(normalizer["lowercase"])
     return default
@@ -97,12 +90,12 @@ def read_checkpoint(folder) -> BertCheckpoint:
     if not folder.is_dir():
         raise ModelLoadError(f"BERT checkpoint folder {folder} does not exist")
     if (folder / HF_CONFIG).is_file():
-        fmt, raw = "huggingface", _load_json(folder / HF_CONFIG)
+        fmt, raw = "huggingface", load_json(folder / HF_CONFIG)
         model_type = raw.get("model_type", "bert")
         if model_type != "bert":
             raise ModelLoadError(f"{folder / HF_CONFIG} describes a {model_type!r} model, not BERT")
     elif (folder / GOOGLE_CONFIG).is_file():
-        fmt, raw = "google", _load_json(folder / GOOGLE_CONFIG)
+        fmt, raw = "google", load_json(folder / GOOGLE_CONFIG)
     else:
         raise ModelLoadError(f"{folder} is not a BERT checkpoint: it has neither {HF_CONFIG} (Hugging Face) "
                              f"nor {GOOGLE_CONFIG} (Google)")
@@ -124,33 +117,6 @@ def read_checkpoint(folder) -> BertCheckpoint:
 
 
 # ---------------------------------------------------------------------------------- weights
-def _canonical_hf_name(name: str) -> str:
-    name = name[len("bert."):] if name.startswith("bert.") else name
-    return re.sub(r"LayerNorm\.gamma$", "LayerNorm.weight", re.sub(r"LayerNorm\.beta$", "LayerNorm.bias", name))
-
-
-def _read_hf_weights(folder: Path) -> dict[str, np.ndarray]:
-    from safetensors.numpy import load_file
-
-    index = folder / "model.safetensors.index.json"
-    if (folder / "model.safetensors").is_file():
-        files = [folder / "model.safetensors"]
-    elif index.is_file():
-        files = [folder / name for name in sorted(set(_load_json(index).get("weight_map", {}).values()))]
-    else:
-        others = [p.name for p in folder.iterdir() if p.suffix in (".bin", ".h5", ".msgpack")]
-        hint = f" (it has {', '.join(others)}; convert them to safetensors)" if others else ""
-        raise ModelLoadError(f"{folder} has no model.safetensors{hint}")
-    tensors = {}
-    for file in files:
-        try:
-            loaded = load_file(str(file))
-        except Exception as exc:  # safetensors raises its own error types
-            raise ModelLoadError(f"cannot read {file}: {exc}") from None
-        tensors.update({_canonical_hf_name(k): np.asarray(v, dtype=np.float32) for k, v in loaded.items()})
-    return tensors
-
-
 def checkpoint_prefix(folder: Path) -> str:
     """The prefix of the TensorFlow checkpoint in ``folder`` (``.../bert_model.ckpt``)."""
     indexes = sorted(folder.glob("*.index"))
@@ -192,38 +158,10 @@ def _read_google_weights(folder: Path) -> dict[str, np.ndarray]:
     return tensors
 
 
-class _ArrayLoader:
-    """The two methods keras-hub's BERT converter calls on its safetensors loader, over a dict."""
-
-    def __init__(self, tensors: dict[str, np.ndarray], source):
-        self.tensors, self.source, self.used = tensors, source, set()
-
-    def get_tensor(self, key):
-        if key not in self.tensors:
-            raise KeyError(key)
-        self.used.add(key)
-        return self.tensors[key]
-
-    def port_weight(self, keras_variable, hf_weight_key, hook_fn=None):
-        if hf_weight_key not in self.tensors:
-            if hf_weight_key.startswith("pooler."):  # some checkpoints ship without the pooler, which tagging never uses
-                return
-            raise ModelLoadError(f"{self.source} is not a complete BERT checkpoint: it has no {hf_weight_key}")
-        value = self.get_tensor(hf_weight_key)
-        if hook_fn is not None:
-            value = hook_fn(value, list(keras_variable.shape))
-        if tuple(value.shape) != tuple(keras_variable.shape):
-            raise ModelLoadError(f"{self.source}: {hf_weight_key} has shape {tuple(value.shape)} but the config "
-                                 f"implies {tuple(keras_variable.shape)}")
-        keras_variable.assign(value)
-
-
 def port_weights(backbone, checkpoint: BertCheckpoint) -> None:
     """Copy the checkpoint's parameters into a keras-hub ``BertBackbone`` of the same architecture."""
     from ..compat import convert_bert_weights
 
-    loader = _ArrayLoader(checkpoint.read_weights(), checkpoint.folder)
+    loader = ArrayLoader(checkpoint.read_weights(), checkpoint.folder)
     convert_bert_weights(backbone, loader)
-    unused = sorted(k for k in loader.tensors if k not in loader.used and not k.startswith(("cls.", "pooler.", "embeddings.position_ids")))
-    if unused:
-        logger.warning("%s: %d parameters were not used, e.g. %s", checkpoint.folder, len(unused), unused[:3])
+    loader.warn_unused()

@@ -21,20 +21,7 @@ import keras
 import tensorflow as tf
 
 from ..compat import set_transformer_block_numerics
-
-
-def exact_gelu(x):
-    """GELU with erf (Hugging Face's "gelu"), written with ``erf``: TensorFlow's own exact GELU
-    uses ``erfc``, which has no ONNX operator."""
-    return 0.5 * x * (1.0 + keras.ops.erf(x * 0.7071067811865476))
-
-
-_ACTIVATIONS = {
-    "gelu": exact_gelu,
-    "gelu_new": lambda x: keras.activations.gelu(x, approximate=True),
-    "gelu_pytorch_tanh": lambda x: keras.activations.gelu(x, approximate=True),
-    "gelu_fast": lambda x: keras.activations.gelu(x, approximate=True),
-}
+from ..transformers.numerics import ACTIVATIONS
 
 
 @keras.saving.register_keras_serializable(package="bilstm_crf_ner")
@@ -67,7 +54,7 @@ class BertTokenFeatures(keras.layers.Layer):
             raise ValueError(f"concat_layers must lie in 1..{num_layers}")
         # keras-hub builds BERT with tanh-approximated GELU and epsilon 1e-12; match the checkpoint.
         for block in self.backbone.transformer_layers:
-            set_transformer_block_numerics(block, _ACTIVATIONS[hidden_act], self.layer_norm_eps)
+            set_transformer_block_numerics(block, ACTIVATIONS[hidden_act], self.layer_norm_eps)
         self.backbone.embeddings_layer_norm.epsilon = self.layer_norm_eps
         first_tuned = 0 if trainable_layers is None else num_layers - int(trainable_layers)
         self._layer_tuned = [i >= first_tuned for i in range(num_layers)]

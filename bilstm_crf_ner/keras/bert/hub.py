@@ -38,14 +38,14 @@ def resolve_checkpoint(spec, cache_dir=None, endpoint: str | None = None, revisi
     if not is_hub_handle(spec):
         folder = Path(spec).expanduser()
         if not folder.is_dir():
-            raise ModelLoadError(f"BERT checkpoint folder {folder} does not exist")
+            raise ModelLoadError(f"checkpoint folder {folder} does not exist")
         return folder
     repo_id = spec[len(HF_PREFIX):] if spec.startswith(HF_PREFIX) else spec
     return download(repo_id, cache_dir=cache_dir, endpoint=endpoint, revision=revision)
 
 
 def download(repo_id: str, cache_dir=None, endpoint: str | None = None, revision: str | None = None) -> Path:
-    """Download (or find in the cache) a hub BERT checkpoint and verify its LFS checksums."""
+    """Download (or find in the cache) a hub checkpoint and verify its LFS checksums."""
     try:
         from huggingface_hub import snapshot_download
     except ImportError:
@@ -58,10 +58,10 @@ def download(repo_id: str, cache_dir=None, endpoint: str | None = None, revision
         folder = Path(snapshot_download(repo_id, revision=revision, cache_dir=cache_dir, endpoint=endpoint,
                                         allow_patterns=CHECKPOINT_FILES))
     except Exception as exc:  # huggingface_hub raises many types: offline, not found, gated, HTTP errors
-        raise ModelLoadError(f"cannot get BERT checkpoint {repo_id!r} from the Hugging Face Hub "
+        raise ModelLoadError(f"cannot get checkpoint {repo_id!r} from the Hugging Face Hub "
                              f"({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}); {how_to}") from None
     verify_lfs_checksums(folder)
-    logger.info("BERT checkpoint %s is in %s", repo_id, folder)
+    logger.info("checkpoint %s is in %s", repo_id, folder)
     return folder
 
 

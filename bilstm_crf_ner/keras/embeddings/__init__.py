@@ -3,5 +3,6 @@
 from .bare import BareEmbedding
 from .base import Embedding, embedding_from_config
 from .bert import BERTEmbedding
+from .transformer import TransformerEmbedding
 
-__all__ = ["BareEmbedding", "BERTEmbedding", "Embedding", "embedding_from_config"]
+__all__ = ["BareEmbedding", "BERTEmbedding", "Embedding", "TransformerEmbedding", "embedding_from_config"]
