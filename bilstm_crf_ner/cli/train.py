@@ -62,10 +62,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                            "half of the training texts contain whitespace)")
     add_span_input_options(parser)
     net = parser.add_argument_group("model")
-    net.add_argument("--bert", metavar="PATH_OR_HANDLE",
-                     help="BERT checkpoint (Hugging Face or Google folder, hf://org/name); default: a trainable embedding")
-    net.add_argument("--sequence-length", type=_positive(int), default=128, help="BERT window in word pieces")
-    net.add_argument("--trainable", default="all", help="BERT layers to fine-tune: none, all or a count (default all)")
+    encoders = net.add_mutually_exclusive_group()
+    encoders.add_argument("--bert", metavar="PATH_OR_HANDLE",
+                          help="BERT checkpoint (Hugging Face or Google folder, hf://org/name); default: a trainable "
+                               "embedding")
+    encoders.add_argument("--transformer", metavar="PATH_OR_HANDLE",
+                          help="Hugging Face checkpoint of any supported family (RoBERTa, XLM-RoBERTa, ALBERT, "
+                               "DistilBERT, ELECTRA, DeBERTa-v3, BERT), tokenized with its tokenizer.json")
+    net.add_argument("--sequence-length", type=_positive(int), default=128, help="encoder window in pieces")
+    net.add_argument("--trainable", default="all",
+                     help="encoder layers to fine-tune: none, all or a count (default all)")
     net.add_argument("--encoder-learning-rate", type=float, default=3e-5)
     net.add_argument("--embedding-dim", type=_positive(int), default=128)
     net.add_argument("--bigram-dim", type=int, default=64, help="character-bigram features (0: none)")
@@ -136,18 +142,19 @@ def _data(args):
 def _model(args, train_size):
     import keras
 
-    from ..keras.embeddings import BareEmbedding, BERTEmbedding
+    from ..keras.embeddings import BareEmbedding, BERTEmbedding, TransformerEmbedding
     from ..keras.model import BLSTMCRFModel
 
-    if args.bert:
+    if args.bert or args.transformer:
         trainable = {"none": False, "all": True}.get(args.trainable.lower())
         if trainable is None:
             try:
                 trainable = int(args.trainable)
             except ValueError:
                 raise UsageError(f"--trainable must be none, all or a number of layers, not {args.trainable!r}") from None
-        embedding = BERTEmbedding(args.bert, sequence_length=args.sequence_length, trainable=trainable,
-                                  encoder_learning_rate=args.encoder_learning_rate)
+        embedding_class = BERTEmbedding if args.bert else TransformerEmbedding
+        embedding = embedding_class(args.bert or args.transformer, sequence_length=args.sequence_length,
+                                    trainable=trainable, encoder_learning_rate=args.encoder_learning_rate)
         optimizer = keras.optimizers.Adam(args.learning_rate or 1e-3, clipnorm=5.0)
     else:
         from ..core.features import jieba_dictionary
