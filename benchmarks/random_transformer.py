@@ -39,7 +39,7 @@ def main(argv=None):
     parser.add_argument("--sentences", type=int, default=50000, help="MSRA sentences the tokenizer is trained on")
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: MSRA_DIR, the cache or a download)")
     parser.add_argument("--output", required=True)
-    args = smoke.parse_args(parser, argv, layers=1, hidden=16, heads=2, vocab_size=500, sentences=64)
+    args = smoke.parse_args(parser, argv, layers=1, hidden=16, heads=2, vocab_size=2000, sentences=64)
     files = msra_files(args.data_dir)
     texts = ["".join(s) for name in ("train", "test") for s in read_conll(files[name])[0][: args.sentences]]
     tokenizer = family_tokenizer(args.family, texts, vocab_size=args.vocab_size)

@@ -31,6 +31,7 @@ EXPECTED_KEYS = {
                        "predict_1000_sentences_s"},
     "int8_accuracy.py": {"test_sentences", "speed_16x128_at_export", "precision_agreement_at_export", "results"},
     "random_bert.py": {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "hidden_act"},
+    "random_transformer.py": {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "position_buckets"},
     "runtime_parts.py": {"lexicon_us_per_char", "lexicon_batched_us_per_char", "batch_shape", "viterbi_numpy_ms",
                          "decode_emissions_ms", "encode_16x128_ms", "predict_parts_ms", "openvino_profile_ms_top_ops",
                          "openvino_interleaved_median_ms", "keras_predict_msra_test"},
@@ -45,7 +46,7 @@ EXPECTED_KEYS = {
                                "padding_share_naive", "peak_rss_gib"},
 }
 #: Scripts whose ``--output`` is a folder, and the JSON file in it to check.
-OUTPUT_FOLDER_JSON = {"random_bert.py": "config.json"}
+OUTPUT_FOLDER_JSON = {"random_bert.py": "config.json", "random_transformer.py": "config.json"}
 
 #: Private reads (``obj._name`` or ``getattr(obj, "_name")``) the scripts may still make, each
 #: waiting for a public API (none today).

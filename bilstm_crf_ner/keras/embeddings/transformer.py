@@ -62,6 +62,14 @@ class TransformerEmbedding(Embedding):
                  dropout: float = 0.1, cache_dir=None, architecture: dict | None = None, source: str | None = None):
         if token_unit not in ("auto", "char", "word"):
             raise ConfigError(f"token_unit must be 'auto', 'char' or 'word', not {token_unit!r}")
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ConfigError(f"dropout must lie in [0, 1), not {dropout!r}")
+        if encoder_learning_rate is not None and not (isinstance(encoder_learning_rate, (int, float))
+                                                      and encoder_learning_rate >= 0):
+            raise ConfigError(f"encoder_learning_rate must be a number >= 0 or None, not {encoder_learning_rate!r}")
+        for name, value in (("sequence_length", sequence_length), ("window_overlap", window_overlap)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise ConfigError(f"{name} must be a whole number, not {value!r}")
         self._checkpoint = None
         self.aligner: SubwordAligner | None = None
         self._encoder: SubwordEncoder | None = None
