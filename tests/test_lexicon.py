@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError
+from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError, ModelLoadError
 from bilstm_crf_ner.core.features import Lexicon, read_lexicon
 
 
@@ -87,6 +87,51 @@ def test_jieba_matching_equals_slicing_on_msra(msra):
     for tokens, ids in zip(sentences, lexicon.encode_many(sentences)):
         assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
     assert (np.concatenate(lexicon.encode_many(sentences)) > 1).mean() > 0.3  # it does find words
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sampled_from(["", " "]),
+       st.dictionaries(st.lists(pieces, min_size=1, max_size=4).map(tuple), st.sampled_from(["x", "y"]), max_size=15),
+       st.lists(st.lists(pieces, max_size=10), max_size=4))
+def test_saved_arrays_match_like_the_built_lexicon_without_reading_the_words(joiner, word_parts, sentences):
+    """A saved encoder keeps the built trie as .npy files; loading maps them and parses no JSON."""
+    import tempfile
+
+    from bilstm_crf_ner.core.encoders import load_encoder
+    from bilstm_crf_ner.core.features import TokenEncoder
+    from bilstm_crf_ner.core.vocab import Vocabulary
+
+    words = {joiner.join(parts): kind for parts, kind in word_parts.items()}
+    encoder = TokenEncoder(Vocabulary.build(sentences or [["a"]]), None, Lexicon(words, 4, joiner=joiner),
+                           "word" if joiner else "char")
+    with tempfile.TemporaryDirectory() as folder:
+        description = json.loads(json.dumps(encoder.save(folder)))
+        loaded = load_encoder(folder, description).lexicon
+        assert loaded._words is None and isinstance(loaded.arrays()["edge_keys"], np.memmap)
+        for tokens, ids in zip(sentences, loaded.encode_many(sentences)):
+            assert ids.tolist() == slicing_reference(encoder.lexicon, tokens).tolist()
+            assert loaded.encode(tokens).tolist() == ids.tolist()
+        if all(all(tokens) for tokens in sentences):  # empty tokens are matched by slicing the word list
+            assert loaded._words is None
+        assert loaded.words == encoder.lexicon.words
+        with open(f"{folder}/lexicon.json", "w") as handle:
+            json.dump(dict(encoder.lexicon.words, extra_word_here="x"), handle)
+        with pytest.raises(ModelLoadError, match="arrays were built"):
+            load_encoder(folder, description).lexicon.words
+
+
+def test_jieba_lexicon_loads_from_arrays_without_the_json(tmp_path):
+    """The 349k-word dictionary: a saved encoder loads by mapping arrays (the JSON is never parsed)."""
+    from bilstm_crf_ner.core.encoders import load_encoder
+    from bilstm_crf_ner.core.features import TokenEncoder, jieba_dictionary
+    from bilstm_crf_ner.core.vocab import Vocabulary
+
+    encoder = TokenEncoder(Vocabulary.build([list("北京大学")]), None, Lexicon(read_lexicon(jieba_dictionary())))
+    description = encoder.save(tmp_path)
+    (tmp_path / "lexicon.json").rename(tmp_path / "moved.json")  # proof that loading does not read it
+    loaded = load_encoder(tmp_path, description)
+    sentence = list("今天北京大学的学生在小米手机发布会上")
+    assert np.array_equal(loaded.encode(sentence), encoder.encode(sentence))
 
 
 def test_read_lexicon_formats_and_errors(tmp_path):

@@ -36,6 +36,22 @@ class IntHashTable:
             pending, step = pending[~placed[pending]], step + 1
             slots[pending] = (slots[pending] + step) & self._mask
 
+    @classmethod
+    def from_table(cls, keys: np.ndarray, values: np.ndarray) -> "IntHashTable":
+        """The table whose :attr:`table` was ``(keys, values)`` (e.g. memory-mapped arrays), without rebuilding it."""
+        size = len(keys)
+        if size != len(values) or size < 16 or size & (size - 1):
+            raise ValueError("hash table arrays must have the same power-of-two length (at least 16)")
+        table = cls.__new__(cls)
+        table._bits, table._mask = size.bit_length() - 1, size - 1
+        table._keys, table._values = keys, values
+        return table
+
+    @property
+    def table(self) -> tuple[np.ndarray, np.ndarray]:
+        """The slot arrays ``(keys, values)`` (-1 in empty slots), for :meth:`from_table`."""
+        return self._keys, self._values
+
     def _slots(self, keys):
         return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
 

@@ -15,9 +15,14 @@ from typing import Sequence
 
 import numpy as np
 
+from ..errors import ModelLoadError
 from ..vocab import PAD, UNK, Vocabulary
 from .codes import BATCHED_FROM_TOKENS, code_points, pack
 from .hashtable import IntHashTable
+
+
+#: The arrays of a built lexicon (:meth:`Lexicon.arrays`), saved as ``.npy`` files and loaded memory-mapped.
+ARRAYS = ("root", "edge_keys", "edge_values", "word_type", "lengths")
 
 
 class Lexicon:
@@ -35,22 +40,71 @@ class Lexicon:
         self.max_length, self.joiner = int(max_length), joiner
         #: Batches of fewer tokens are matched sentence by sentence by slicing (cheaper when tiny).
         self.batched_from_tokens = BATCHED_FROM_TOKENS
-        self.words = {w: t for w, t in words.items() if 2 <= len(w.split(" ") if joiner else w) <= self.max_length}
-        self.types = Vocabulary([PAD, UNK] + sorted(set(self.words.values()) - {PAD, UNK}))
-        self._type_ids = {t: self.types.encode([t])[0] for t in set(self.words.values())}
-        sizes = {len(w.split(" ")) if joiner else len(w) for w in self.words}
+        self._words = {w: t for w, t in words.items() if 2 <= len(w.split(" ") if joiner else w) <= self.max_length}
+        self._load_words = None
+        self.word_count = len(self._words)
+        self.types = Vocabulary([PAD, UNK] + sorted(set(self._words.values()) - {PAD, UNK}))
+        sizes = {len(w.split(" ")) if joiner else len(w) for w in self._words}
         self._lengths = np.zeros(self.max_length + 1, dtype=bool)  # token counts that some word has
         self._lengths[sorted(sizes)] = True
-        self._longest_first = sorted(sizes, reverse=True)
-        self._max_chars = max((len(w) for w in self.words), default=0)
-        edges, children, self._word_type = _character_trie(
-            list(self.words), [self._type_ids[t] for t in self.words.values()])
+        self._max_chars = max((len(w) for w in self._words), default=0)
+        type_ids = self._type_ids
+        edges, children, self._word_type = _character_trie(list(self._words), [type_ids[t] for t in self._words.values()])
         roots = edges < pack(1, 0)  # edges from state 0: their keys are the code points
         self._root = np.zeros(int(edges[roots].max(initial=-1)) + 1, dtype=np.int64)
         self._root[edges[roots]] = children[roots]
         self._edges = IntHashTable(edges, children)
 
+    # ------------------------------------------------------------------ the built form
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The built matcher as named arrays (:data:`ARRAYS`), for :meth:`from_arrays`."""
+        keys, values = self._edges.table
+        return {"root": self._root, "edge_keys": keys, "edge_values": values, "word_type": self._word_type,
+                "lengths": self._lengths}
+
+    def settings(self) -> dict:
+        """What :meth:`from_arrays` needs besides the arrays (JSON-serializable)."""
+        return {"types": self.types.to_list(), "max_chars": self._max_chars, "word_count": self.word_count}
+
+    @classmethod
+    def from_arrays(cls, arrays: dict, settings: dict, max_length: int, joiner: str, load_words) -> "Lexicon":
+        """A lexicon from :meth:`arrays` (e.g. memory-mapped ``.npy`` files) and :meth:`settings`,
+        without building anything. The word list, which only :attr:`words` and single-sentence
+        matching by slicing need, comes from ``load_words()`` the first time it is asked for;
+        until then every batch, however small, goes through the trie."""
+        lexicon = cls.__new__(cls)
+        lexicon.max_length, lexicon.joiner = int(max_length), joiner
+        lexicon.batched_from_tokens = 0
+        lexicon._words, lexicon._load_words = None, load_words
+        lexicon.word_count = int(settings["word_count"])
+        lexicon.types = Vocabulary(settings["types"])
+        lexicon._max_chars = int(settings["max_chars"])
+        lexicon._lengths, lexicon._word_type, lexicon._root = arrays["lengths"], arrays["word_type"], arrays["root"]
+        lexicon._edges = IntHashTable.from_table(arrays["edge_keys"], arrays["edge_values"])
+        return lexicon
+
+    @property
+    def words(self) -> dict:
+        """``{word: type}`` of the words matched (loaded on first use for a lexicon from arrays)."""
+        if self._words is None:
+            words = self._load_words()
+            if len(words) != self.word_count:
+                raise ModelLoadError(f"the lexicon's word list has {len(words)} words but its arrays were built "
+                                     f"from {self.word_count}")
+            self._words = words
+        return self._words
+
+    @property
+    def _type_ids(self) -> dict:
+        return {t: i for i, t in enumerate(self.types.tokens)}
+
+    @property
+    def _longest_first(self) -> list[int]:
+        return np.flatnonzero(self._lengths)[::-1].tolist()
+
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
+        if self._words is None:  # from arrays: the trie, not the (unloaded) word list
+            return self.encode_many([tokens])[0]
         return self._match_one(list(tokens))
 
     def encode_many(self, sentences: Sequence[Sequence[str]]) -> list[np.ndarray]:
@@ -133,21 +187,21 @@ class Lexicon:
         n = len(tokens)
         out = np.ones((n, 3), np.int32)
         taken = np.zeros((n, 3), np.int32)  # length of the word that set each entry
-        words, gap = self.words, len(self.joiner)
+        words, gap, type_ids, longest_first = self.words, len(self.joiner), self._type_ids, self._longest_first
         text = self.joiner.join(tokens)
         offsets = [0]
         for token in tokens:
             offsets.append(offsets[-1] + len(token) + gap)
         for start in range(n):
             begin = offsets[start]
-            for length in self._longest_first:
+            for length in longest_first:
                 stop = start + length
                 if stop > n:
                     continue
                 kind = words.get(text[begin:offsets[stop] - gap])
                 if kind is None:
                     continue
-                type_id = self._type_ids[kind]
+                type_id = type_ids[kind]
                 if length > taken[start, 0]:
                     out[start, 0], taken[start, 0] = type_id, length
                 inner = slice(start + 1, stop - 1)

@@ -26,7 +26,7 @@ from ..text import TOKENIZERS
 from ..vocab import UNK_ID, Vocabulary
 from .codes import BATCHED_FROM_TOKENS, code_points, pack
 from .hashtable import IntHashTable
-from .lexicon import Lexicon
+from .lexicon import ARRAYS, Lexicon
 
 #: The bigram partner of a sentence's last token.
 END = "</s>"
@@ -131,15 +131,17 @@ class TokenEncoder:
         if self.bigram_vocab is not None:
             files[BIGRAM_VOCAB_FILE] = len(self.bigram_vocab)
         lexicon = None if self.lexicon is None else {
-            "file": LEXICON_FILE, "words": len(self.lexicon.words), "max_length": self.lexicon.max_length}
+            "file": LEXICON_FILE, "words": self.lexicon.word_count, "max_length": self.lexicon.max_length,
+            "arrays": {name: f"lexicon_{name}.npy" for name in ARRAYS}} | self.lexicon.settings()
         return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
                 "vocab_files": files}
 
     @staticmethod
     def files(description: dict) -> list[str]:
         """The files :meth:`save` writes beside ``description``."""
-        lexicon = description.get("lexicon")
-        return list(description["vocab_files"]) + ([lexicon["file"]] if lexicon else [])
+        lexicon = description.get("lexicon") or {}
+        return list(description["vocab_files"]) + ([lexicon["file"]] if lexicon else []) + \
+            list(lexicon.get("arrays", {}).values())
 
     def save(self, folder) -> dict:
         """Write the vocabularies (and lexicon) into ``folder``; returns :meth:`describe`."""
@@ -148,6 +150,8 @@ class TokenEncoder:
             write_json(Path(folder) / BIGRAM_VOCAB_FILE, self.bigram_vocab.to_list())
         if self.lexicon is not None:
             write_json(Path(folder) / LEXICON_FILE, self.lexicon.words)
+            for name, array in self.lexicon.arrays().items():  # the built matcher: loads without rebuilding
+                np.save(Path(folder) / f"lexicon_{name}.npy", np.asarray(array), allow_pickle=False)
         return self.describe()
 
     @classmethod
@@ -163,9 +167,19 @@ class TokenEncoder:
         lexicon = None
         spec = description.get("lexicon")
         if spec:
-            words = read_json(folder / spec["file"], "a folder with the model's lexicon")
-            lexicon = Lexicon(words, spec["max_length"], joiner=description["joiner"])
-            if spec.get("words") is not None and len(lexicon.words) != spec["words"]:
-                raise ModelLoadError(f"{folder / spec['file']} has {len(lexicon.words)} words but the model was saved "
+            def read_words():
+                return read_json(folder / spec["file"], "a folder with the model's lexicon")
+
+            if spec.get("arrays"):  # memory-mapped: no JSON parse, no trie build (folders since 2026-12)
+                try:
+                    arrays = {name: np.load(folder / file, mmap_mode="r", allow_pickle=False)
+                              for name, file in spec["arrays"].items()}
+                except (OSError, ValueError) as exc:
+                    raise ModelLoadError(f"cannot read the lexicon arrays in {folder}: {exc}") from None
+                lexicon = Lexicon.from_arrays(arrays, spec, spec["max_length"], description["joiner"], read_words)
+            else:
+                lexicon = Lexicon(read_words(), spec["max_length"], joiner=description["joiner"])
+            if spec.get("words") is not None and lexicon.word_count != spec["words"]:
+                raise ModelLoadError(f"{folder / spec['file']} has {lexicon.word_count} words but the model was saved "
                                      f"with {spec['words']}")
         return cls(vocabs[0], vocabs[1] if len(vocabs) > 1 else None, lexicon, description["token_unit"])
