@@ -27,12 +27,13 @@ SCRIPTS = sorted(p.name for p in BENCHMARKS.glob("*.py") if not p.name.startswit
 
 #: Keys each script's JSON must have (a script not listed here must still write a JSON object).
 EXPECTED_KEYS = {
+    "accuracy_speed.py": {"cpu", "points"},
     "calibration.py": {"model", "entities", "precision", "ece", "bins", "decode_64_sentences_s",
                        "predict_1000_sentences_s"},
     "int8_accuracy.py": {"test_sentences", "speed_16x128_at_export", "precision_agreement_at_export", "results"},
     "random_bert.py": {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "hidden_act"},
     "random_transformer.py": {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "position_buckets"},
-    "runtime_parts.py": {"lexicon_us_per_char", "lexicon_batched_us_per_char", "batch_shape", "viterbi_numpy_ms",
+    "runtime_parts.py": {"lexicon_us_per_char", "lexicon_batched_us_per_char", "lexicon_load_from_arrays_s", "batch_shape", "viterbi_numpy_ms",
                          "decode_emissions_ms", "encode_16x128_ms", "predict_parts_ms", "openvino_profile_ms_top_ops",
                          "openvino_interleaved_median_ms", "keras_predict_msra_test"},
     "runtime_speed.py": {"model", "export_metadata_speed", "default_backend", "results"},

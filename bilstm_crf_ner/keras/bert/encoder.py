@@ -21,11 +21,12 @@ import keras
 import tensorflow as tf
 
 from ..compat import set_transformer_block_numerics
+from ..transformers.features import PieceFeatures
 from ..transformers.numerics import ACTIVATIONS
 
 
 @keras.saving.register_keras_serializable(package="bilstm_crf_ner")
-class BertTokenFeatures(keras.layers.Layer):
+class BertTokenFeatures(PieceFeatures):
     """BERT hidden states gathered at each token's first piece.
 
     Args:
@@ -70,21 +71,8 @@ class BertTokenFeatures(keras.layers.Layer):
     def output_dim(self) -> int:
         return self.backbone.hidden_dim * self.concat_layers
 
-    @property
-    def encoder_variables(self):
-        """The encoder's trainable variables (they may get their own learning rate)."""
-        return self.backbone.trainable_variables
-
-    def build(self, input_shape):
-        self.built = True
-
-    @staticmethod
-    def sequence_lengths(ids):
-        """Number of user tokens per row of ids ``[B, S, 2]``."""
-        return tf.reduce_sum(tf.cast(tf.not_equal(ids[..., 1], 0), tf.int32), axis=1)
-
     def call(self, ids, training=False):
-        pieces, positions = ids[..., 0], ids[..., 1]
+        pieces = ids[..., 0]
         bert = self.backbone
         mask = tf.not_equal(pieces, 0)
         x = bert.token_embedding(pieces)
@@ -94,9 +82,8 @@ class BertTokenFeatures(keras.layers.Layer):
         for block, tuned in zip(bert.transformer_layers, self._layer_tuned):
             x = block(x, padding_mask=mask, training=training and tuned)
             hidden.append(x)
-        features = hidden[-1] if self.concat_layers == 1 else tf.concat(hidden[-self.concat_layers:], axis=-1)
-        longest = tf.reduce_max(self.sequence_lengths(ids))
-        return tf.gather(features, positions[:, :longest], batch_dims=1)
+        return self.first_pieces(hidden[-1] if self.concat_layers == 1 else tf.concat(hidden[-self.concat_layers:], axis=-1),
+                                 ids)
 
     def get_config(self):
         config = super().get_config()

@@ -21,19 +21,16 @@ import logging
 from ..bert.checkpoint import read_checkpoint
 from ..bert.hub import resolve_checkpoint
 from ...core.wordpiece import WordPieceAligner, WordPieceEncoder
-from ...core.errors import ConfigError, ModelLoadError, NotFittedError
-from .base import Embedding, register
+from ...core.errors import ConfigError, ModelLoadError
+from .base import register
+from .pretrained import MAX_PIECES_PER_TOKEN, PretrainedEmbedding
 
 logger = logging.getLogger(__name__)
 
-#: A single token keeps at most this many pieces (its label sits on the first).
-MAX_PIECES_PER_TOKEN = 16
-#: Share of training tokens mapped to [UNK] above which fit warns (wrong vocabulary or language).
-UNK_WARNING = 0.05
 
 
 @register
-class BERTEmbedding(Embedding):
+class BERTEmbedding(PretrainedEmbedding):
     """Token vectors from a pretrained BERT, frozen or fine-tuned.
 
     Args:
@@ -56,6 +53,9 @@ class BERTEmbedding(Embedding):
         dropout: the encoder's dropout rate when fine-tuned.
         cache_dir: where hub downloads go (default: the Hugging Face cache).
     """
+
+    encoder_class = WordPieceEncoder
+    vocabulary_name = "BERT vocabulary"
 
     def __init__(self, checkpoint=None, sequence_length: int | None = None, trainable: bool | int = False,
                  concat_layers: int = 1, encoder_learning_rate: float | None = None, token_unit: str = "auto",
@@ -104,45 +104,12 @@ class BERTEmbedding(Embedding):
             self._set_vocab(self._checkpoint.vocab)
 
     # ------------------------------------------------------------------ tokens and ids
-    @property
-    def token_unit(self):
-        return "char" if self._token_unit == "auto" else self._token_unit
-
     def _set_vocab(self, vocab):
         size = self.architecture["backbone"]["vocabulary_size"]
         if len(vocab) > size:
             raise ModelLoadError(f"the BERT vocabulary has {len(vocab)} tokens but the encoder's embedding matrix has {size} rows")
         self.aligner = WordPieceAligner(vocab, self.architecture["lowercase"], min(MAX_PIECES_PER_TOKEN, self.sequence_length - 2))
         self._encoder = None
-
-    def _require_aligner(self):
-        if self.aligner is None:
-            raise NotFittedError("the BERT vocabulary is not loaded")
-        return self.aligner
-
-    def build_vocab(self, sentences):
-        """BERT's vocabulary is fixed; one pass decides the token unit and reports unknown tokens."""
-        aligner = self._require_aligner()
-        total = unknown = 0
-        single_characters = True
-        for tokens in sentences:
-            single_characters = single_characters and all(len(t) == 1 for t in tokens)
-            pieces = aligner.pieces(tokens, "char")  # one-character tokens looked up as characters, others as words
-            total += len(pieces)
-            unknown += sum(p == (aligner.unk,) for p in pieces)
-        if self._token_unit == "auto":
-            self._token_unit = "char" if single_characters else "word"
-        if total and unknown / total > UNK_WARNING:
-            logger.warning("%.1f%% of the training tokens are unknown to the BERT vocabulary of %s: is it the right "
-                           "checkpoint for this language?", 100 * unknown / total, self.source)
-
-    @property
-    def encoder(self) -> WordPieceEncoder:
-        """The TensorFlow-free sentence encoder (the exported runtime loads the same one)."""
-        if self._encoder is None or self._encoder.unit != self.token_unit:  # the unit is settled in fit
-            self._encoder = WordPieceEncoder(self._require_aligner(), self.token_unit, self.sequence_length,
-                                             self.window_overlap)
-        return self._encoder
 
     def set_encoder(self, encoder: WordPieceEncoder) -> None:
         self._set_vocab(encoder.aligner.vocab)  # checks the vocabulary against the encoder's weights

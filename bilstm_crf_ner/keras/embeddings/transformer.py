@@ -20,23 +20,20 @@ from __future__ import annotations
 
 import logging
 
-from ...core.errors import ConfigError, ModelLoadError, NotFittedError
+from ...core.errors import ConfigError, ModelLoadError
 from ...core.subword import SubwordAligner, SubwordEncoder
 from ..bert.hub import resolve_checkpoint
 from ..transformers.checkpoint import read_checkpoint
 from ..transformers.families import FAMILIES
-from .base import Embedding, register
+from .base import register
+from .pretrained import MAX_PIECES_PER_TOKEN, PretrainedEmbedding
 
 logger = logging.getLogger(__name__)
 
-#: A single token keeps at most this many pieces (its label sits on the first).
-MAX_PIECES_PER_TOKEN = 16
-#: Share of training tokens mapped to the unknown piece above which fit warns.
-UNK_WARNING = 0.05
 
 
 @register
-class TransformerEmbedding(Embedding):
+class TransformerEmbedding(PretrainedEmbedding):
     """Token vectors from a pretrained transformer encoder, frozen or fine-tuned.
 
     Args:
@@ -56,6 +53,9 @@ class TransformerEmbedding(Embedding):
         dropout: the encoder's dropout rate when fine-tuned.
         cache_dir: where hub downloads go (default: the Hugging Face cache).
     """
+
+    encoder_class = SubwordEncoder
+    vocabulary_name = "tokenizer"
 
     def __init__(self, checkpoint=None, sequence_length: int | None = None, trainable: bool | int = False,
                  encoder_learning_rate: float | None = None, token_unit: str = "auto", window_overlap: int | None = None,
@@ -105,10 +105,6 @@ class TransformerEmbedding(Embedding):
         return min(MAX_PIECES_PER_TOKEN, self.sequence_length - 2)
 
     # ------------------------------------------------------------------ tokens and ids
-    @property
-    def token_unit(self):
-        return "char" if self._token_unit == "auto" else self._token_unit
-
     def _set_aligner(self, aligner: SubwordAligner):
         window = self.sequence_length - aligner.special_pieces
         if window < max(aligner.max_pieces_per_token, 1):
@@ -123,35 +119,6 @@ class TransformerEmbedding(Embedding):
         if aligner.vocab_size > rows:
             raise ModelLoadError(f"the tokenizer has {aligner.vocab_size} pieces but the encoder's embedding matrix has {rows} rows")
         self.aligner, self._encoder = aligner, None
-
-    def _require_aligner(self) -> SubwordAligner:
-        if self.aligner is None:
-            raise NotFittedError("the tokenizer is not loaded")
-        return self.aligner
-
-    def build_vocab(self, sentences):
-        """The vocabulary is the checkpoint's; one pass decides the token unit and reports unknown pieces."""
-        aligner = self._require_aligner()
-        total = unknown = 0
-        single_characters = True
-        for tokens in sentences:
-            single_characters = single_characters and all(len(t) == 1 for t in tokens)
-            pieces = aligner.pieces(tokens, "char")  # one-character tokens looked up as characters, others as words
-            total += len(pieces)
-            unknown += sum(p == (aligner.unk,) for p in pieces)
-        if self._token_unit == "auto":
-            self._token_unit = "char" if single_characters else "word"
-        if total and unknown / total > UNK_WARNING:
-            logger.warning("%.1f%% of the training tokens are unknown to the tokenizer of %s: is it the right "
-                           "checkpoint for this language?", 100 * unknown / total, self.source)
-
-    @property
-    def encoder(self) -> SubwordEncoder:
-        """The TensorFlow-free sentence encoder (the exported runtime loads the same one)."""
-        if self._encoder is None or self._encoder.unit != self.token_unit:  # the unit is settled in fit
-            self._encoder = SubwordEncoder(self._require_aligner(), self.token_unit, self.sequence_length,
-                                           self.window_overlap)
-        return self._encoder
 
     def set_encoder(self, encoder: SubwordEncoder) -> None:
         self._set_aligner(encoder.aligner)  # checks the tokenizer against the encoder's weights

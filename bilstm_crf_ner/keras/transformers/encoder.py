@@ -23,11 +23,12 @@ import tensorflow as tf
 
 from ..compat import set_transformer_block_numerics, transformer_blocks
 from .families import FAMILIES
+from .features import PieceFeatures
 from .numerics import ACTIVATIONS
 
 
 @keras.saving.register_keras_serializable(package="bilstm_crf_ner")
-class TransformerTokenFeatures(keras.layers.Layer):
+class TransformerTokenFeatures(PieceFeatures):
     """Encoder hidden states gathered at each token's first piece.
 
     Args:
@@ -77,29 +78,14 @@ class TransformerTokenFeatures(keras.layers.Layer):
     def output_dim(self) -> int:
         return self.backbone.hidden_dim
 
-    @property
-    def encoder_variables(self):
-        """The encoder's trainable variables (they may get their own learning rate)."""
-        return self.backbone.trainable_variables
-
-    def build(self, input_shape):
-        self.built = True
-
-    @staticmethod
-    def sequence_lengths(ids):
-        """Number of user tokens per row of ids ``[B, S, 2]``."""
-        return tf.reduce_sum(tf.cast(tf.not_equal(ids[..., 1], 0), tf.int32), axis=1)
-
     def call(self, ids, training=False):
-        pieces, positions = ids[..., 0], ids[..., 1]
+        pieces = ids[..., 0]
         mask = tf.not_equal(pieces, 0)
         inputs = {"token_ids": tf.where(mask, pieces - 1, self.pad_token_id), "padding_mask": tf.cast(mask, "int32")}
         if self.family.segments:
             inputs["segment_ids"] = tf.zeros_like(pieces)
         outputs = self.backbone(inputs, training=training and self._tuned)
-        features = outputs["sequence_output"] if isinstance(outputs, dict) else outputs
-        longest = tf.reduce_max(self.sequence_lengths(ids))
-        return tf.gather(features, positions[:, :longest], batch_dims=1)
+        return self.first_pieces(outputs["sequence_output"] if isinstance(outputs, dict) else outputs, ids)
 
     def get_config(self):
         config = super().get_config()
