@@ -270,3 +270,19 @@ def test_int8_export_with_the_transformer_scheme(checkpoints, msra, family, tmp_
     assert int8["token_agreement_with_f32"] > 0.9, int8  # measured, recorded in the metadata
     tags = Tagger.load(tmp_path / "ir", backend="openvino", precision="int8").predict(msra[2][:50])
     assert all(len(t) == len(s) and is_valid(t, "BIO") for t, s in zip(tags, msra[2][:50]))
+
+
+def test_cli_trains_any_family(checkpoints, tmp_path, capsys):
+    from bilstm_crf_ner.cli import main
+    from conftest import msra_dir
+
+    out = tmp_path / "model"
+    folder = str(checkpoints["albert"][0])
+    assert main(["train", "--msra", str(msra_dir()), "--max-sentences", "64", "--epochs", "1", "--transformer", folder,
+                 "--sequence-length", "32", "--trainable", "none", "--lstm-units", "8", "--output", str(out), "-q"]) == 0
+    loaded = BLSTMCRFModel.load(out)
+    assert isinstance(loaded.embedding, TransformerEmbedding) and loaded.embedding.architecture["model_type"] == "albert"
+    assert len(loaded.predict(["中国人"])[0]) == 3
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--msra", str(msra_dir()), "--bert", folder, "--transformer", folder, "--output", str(out)])
+    assert stop.value.code == 2 and "not allowed with" in capsys.readouterr().err

@@ -10,7 +10,8 @@ Folder layout::
       metadata.json              tags, schemes, CRF scores and constraints, tokenizer settings,
                                  versions, parity errors, tag agreement of each precision with f32,
                                  engine timings (16 x 128 and a mixed-length workload), default engine
-      vocab.json / bert_vocab.txt the vocabulary (and bigram_vocab.json) the runtime tokenizes with
+      vocab.json (+ bigram_vocab.json, lexicon.json and the lexicon's lexicon_*.npy arrays),
+      bert_vocab.txt or subword_tokenizer.json: what the runtime tokenizes with
       ovms/<name>/1/model.xml    the IR again (hard links) in the layout OpenVINO Model Server loads
 
 Every exported graph is run on a padded batch of very different lengths and compared with the
