@@ -18,7 +18,7 @@ from bilstm_crf_ner.core.subword import SubwordAligner, SubwordEncoder
 from bilstm_crf_ner.core.tags import is_valid
 
 #: Largest absolute difference allowed between the Keras encoder (float32) and the float64
-#: numpy reference, on hidden states of order 1 after two or three layers (measured: 1.6e-6).
+#: numpy reference, on hidden states of order 1 after two or three layers.
 TOLERANCE = 1e-5
 ENGLISH = [["Johannes", "visited", "Zürich", "and", "New", "York", "in", "2006", "."],
            ["Unaffable", "U.S.", "officials", "met", "Angela", "Merkel", "yesterday"],
@@ -158,7 +158,7 @@ def test_bad_checkpoints_raise_clear_errors(checkpoints, tmp_path):
         TransformerEmbedding(str(folder), sequence_length=1000)
     small = shutil.copytree(folder, tmp_path / "small_vocab")
     (small / "config.json").write_text(json.dumps(dict(checkpoints["roberta"][1], vocab_size=10)))
-    with pytest.raises(ModelLoadError, match="do not belong together|embedding matrix"):
+    with pytest.raises(ModelLoadError, match="embedding matrix"):
         TransformerEmbedding(str(small))
     with pytest.raises(ModelLoadError, match="does not exist"):
         TransformerEmbedding(str(tmp_path / "nowhere"))

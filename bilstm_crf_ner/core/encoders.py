@@ -25,25 +25,22 @@ from .wordpiece import WordPieceEncoder
 ENCODER_TYPES = {"vocabulary": TokenEncoder, "wordpiece": WordPieceEncoder, "subword": SubwordEncoder}
 
 
-def _encoder_class(folder, description: dict):
+def _with_encoder_class(folder, description: dict, action):
+    """``action(cls)`` for the encoder class of ``description``, with its errors as ``ModelLoadError``."""
     kind = description.get("type", "vocabulary")  # exports of version 1 had no type for vocabularies
     if kind not in ENCODER_TYPES:
         raise ModelLoadError(f"{folder}: unknown tokenizer type {kind!r} (this library reads {sorted(ENCODER_TYPES)})")
-    return ENCODER_TYPES[kind]
+    try:
+        return action(ENCODER_TYPES[kind])
+    except KeyError as exc:
+        raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None
 
 
 def encoder_files(folder, description: dict) -> list[str]:
     """The files (relative to ``folder``) that the encoder of ``description`` is loaded from."""
-    try:
-        return _encoder_class(folder, description).files(description)
-    except KeyError as exc:
-        raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None
+    return _with_encoder_class(folder, description, lambda cls: cls.files(description))
 
 
 def load_encoder(folder, description: dict):
     """The encoder whose ``save(folder)`` returned ``description``."""
-    cls = _encoder_class(folder, description)
-    try:
-        return cls.load(folder, description)
-    except KeyError as exc:
-        raise ModelLoadError(f"{folder}: the tokenizer description lacks {exc.args[0]!r}") from None
+    return _with_encoder_class(folder, description, lambda cls: cls.load(folder, description))

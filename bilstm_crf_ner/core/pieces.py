@@ -21,15 +21,39 @@ from .text import TOKENIZERS
 from .windows import plan_windows
 
 
+def aligned_ids(pieces: Sequence[Sequence[int]], prefix: Sequence[int], suffix: Sequence[int],
+                id_offset: int = 0) -> np.ndarray:
+    """The ``[S, 2]`` int32 layout of one sentence (module docstring): ``prefix``, every token's
+    ``pieces`` and ``suffix`` in channel 0 (each id + ``id_offset``), the first-piece position of
+    each token in channel 1.
+
+    >>> aligned_ids([(7,), (8, 9)], prefix=[2], suffix=[3]).tolist()
+    [[2, 1], [7, 2], [8, 0], [9, 0], [3, 0]]
+    """
+    flat = list(prefix) + [i for p in pieces for i in p] + list(suffix)
+    out = np.zeros((len(flat), 2), dtype=np.int32)
+    out[:, 0] = np.asarray(flat, dtype=np.int64) + id_offset
+    if pieces:
+        out[: len(pieces), 1] = np.cumsum([0] + [len(p) for p in pieces[:-1]]) + len(prefix)
+    return out
+
+
 class PieceAligner(Protocol):
     """Maps user tokens to a pretrained model's pieces (see the module docstring)."""
 
     #: Pieces the model adds around every sequence (e.g. ``[CLS]`` and ``[SEP]``).
     special_pieces: int
+    #: The unknown piece's id (``None`` for vocabularies without one, e.g. byte-level BPE).
+    unk: int | None
+
+    def pieces(self, tokens: Sequence[str], unit: str) -> list[tuple[int, ...]]: ...
 
     def piece_counts(self, tokens: Sequence[str], unit: str) -> list[int]: ...
 
     def encode(self, tokens: Sequence[str], unit: str) -> np.ndarray: ...
+
+    def known_tokens(self, unit: str) -> list[str]:
+        """Tokens of the vocabulary that are one piece each (inputs for export checks and timing)."""
 
 
 class PieceEncoder:

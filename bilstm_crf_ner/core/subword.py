@@ -43,7 +43,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelLoadError
-from .pieces import PieceEncoder
+from .pieces import PieceEncoder, aligned_ids
 
 #: The file a saved model or an export keeps the tokenizer in.
 TOKENIZER_FILE = "subword_tokenizer.json"
@@ -111,6 +111,7 @@ class SubwordAligner:
         self._space_ids = {i for i in (self._tokenizer.token_to_id(m) for m in _SPACE_MARKERS) if i is not None}
         self._char_ids = lru_cache(maxsize=65536)(self._lookup_char)
         self._word_ids = lru_cache(maxsize=65536)(self._lookup_word)
+        self._known: dict[str, list[str]] = {}
 
     def _fallback(self, token: str) -> tuple[int, ...]:
         if self.unk is not None:
@@ -144,23 +145,18 @@ class SubwordAligner:
 
     def encode(self, tokens: Sequence[str], unit: str) -> np.ndarray:
         """``[S, 2]`` int32: special pieces around the tokens' pieces, ids + 1, and first-piece positions."""
-        pieces = self.pieces(tokens, unit)
-        flat = self.prefix + [i for p in pieces for i in p] + self.suffix
-        out = np.zeros((len(flat), 2), dtype=np.int32)
-        out[:, 0] = np.asarray(flat, dtype=np.int64) + 1
-        if pieces:
-            out[: len(pieces), 1] = np.cumsum([0] + [len(p) for p in pieces[:-1]]) + len(self.prefix)
-        return out
+        return aligned_ids(self.pieces(tokens, unit), self.prefix, self.suffix, id_offset=1)
 
     def known_tokens(self, unit: str) -> list[str]:
         """Tokens that are one piece each: single characters for ``"char"``, alphabetic words
-        for ``"word"`` (inputs for export checks and timing)."""
-        words = []
-        for i in range(self.vocab_size):
-            text = self._tokenizer.decode([i], skip_special_tokens=True).strip()
-            if (len(text) == 1 and text.isalnum()) if unit == "char" else (len(text) > 1 and text.isalpha()):
-                words.append(text)
-        return sorted(set(words))
+        for ``"word"`` (inputs for export checks and timing; decoded once per unit)."""
+        if unit not in self._known:
+            texts = (self._tokenizer.decode([i], skip_special_tokens=True).strip() for i in range(self.vocab_size))
+            if unit == "char":
+                self._known[unit] = sorted({t for t in texts if len(t) == 1 and t.isalnum()})
+            else:
+                self._known[unit] = sorted({t for t in texts if len(t) > 1 and t.isalpha()})
+        return self._known[unit]
 
 
 class SubwordEncoder(PieceEncoder):

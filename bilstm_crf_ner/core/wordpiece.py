@@ -32,7 +32,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import ModelLoadError
-from .pieces import PieceEncoder
+from .pieces import PieceEncoder, aligned_ids
 
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]")
 #: The vocabulary file a saved model or an export keeps beside its description.
@@ -81,6 +81,7 @@ class WordPieceAligner:
         self._char_id = lru_cache(maxsize=65536)(self._lookup_char)
         self._word_ids = lru_cache(maxsize=65536)(self._lookup_word)
         self._wordpiece = None
+        self._known: dict[str, list[str]] = {}
 
     def _lookup_char(self, char: str) -> int:
         candidates = [char]
@@ -119,14 +120,14 @@ class WordPieceAligner:
 
     def encode(self, tokens: Sequence[str], unit: str) -> np.ndarray:
         """``[S, 2]`` int32: ``[CLS] pieces [SEP]`` ids and first-piece positions (module docstring)."""
-        pieces = self.pieces(tokens, unit)
-        flat = [self.cls] + [i for p in pieces for i in p] + [self.sep]
-        out = np.zeros((len(flat), 2), dtype=np.int32)
-        out[:, 0] = flat
-        if pieces:
-            starts = np.cumsum([0] + [len(p) for p in pieces[:-1]]) + 1
-            out[: len(pieces), 1] = starts
-        return out
+        return aligned_ids(self.pieces(tokens, unit), [self.cls], [self.sep])
+
+    def known_tokens(self, unit: str) -> list[str]:
+        """Single characters (``"char"``) or whole alphabetic words (``"word"``: no ``##``
+        continuations, no ``[SPECIAL]`` tokens) of the vocabulary (computed once per unit)."""
+        if unit not in self._known:
+            self._known[unit] = [t for t in self.vocab if (len(t) == 1 if unit == "char" else t.isalpha())]
+        return self._known[unit]
 
 
 class WordPieceEncoder(PieceEncoder):

@@ -65,7 +65,7 @@ def convert_transformer_weights(model_type: str, backbone, loader) -> None:
         raise ValueError(f"no weight converter for {model_type!r}")
 
 
-def _dense(loader, dense, name, shape=None):
+def _dense(loader, dense, name):
     """``dense.kernel`` / ``.bias`` from Hugging Face ``name.weight`` ([out, in]) / ``name.bias``."""
     loader.port_weight(dense.kernel, f"{name}.weight", hook_fn=lambda w, s: w.T.reshape(s))
     loader.port_weight(dense.bias, f"{name}.bias", hook_fn=lambda b, s: b.reshape(s))

@@ -48,8 +48,9 @@ class Lexicon:
         self._lengths = np.zeros(self.max_length + 1, dtype=bool)  # token counts that some word has
         self._lengths[sorted(sizes)] = True
         self._max_chars = max((len(w) for w in self._words), default=0)
-        type_ids = self._type_ids
-        edges, children, self._word_type = _character_trie(list(self._words), [type_ids[t] for t in self._words.values()])
+        self._index_types_and_lengths()
+        edges, children, self._word_type = _character_trie(list(self._words),
+                                                           [self._type_ids[t] for t in self._words.values()])
         roots = edges < pack(1, 0)  # edges from state 0: their keys are the code points
         self._root = np.zeros(int(edges[roots].max(initial=-1)) + 1, dtype=np.int64)
         self._root[edges[roots]] = children[roots]
@@ -64,7 +65,7 @@ class Lexicon:
 
     def settings(self) -> dict:
         """What :meth:`from_arrays` needs besides the arrays (JSON-serializable)."""
-        return {"types": self.types.to_list(), "max_chars": self._max_chars, "word_count": self.word_count}
+        return {"words": self.word_count, "types": self.types.to_list(), "max_chars": self._max_chars}
 
     @classmethod
     def from_arrays(cls, arrays: dict, settings: dict, max_length: int, joiner: str, load_words) -> "Lexicon":
@@ -76,11 +77,12 @@ class Lexicon:
         lexicon.max_length, lexicon.joiner = int(max_length), joiner
         lexicon.batched_from_tokens = 0
         lexicon._words, lexicon._load_words = None, load_words
-        lexicon.word_count = int(settings["word_count"])
+        lexicon.word_count = int(settings["words"])
         lexicon.types = Vocabulary(settings["types"])
         lexicon._max_chars = int(settings["max_chars"])
         lexicon._lengths, lexicon._word_type, lexicon._root = arrays["lengths"], arrays["word_type"], arrays["root"]
         lexicon._edges = IntHashTable.from_table(arrays["edge_keys"], arrays["edge_values"])
+        lexicon._index_types_and_lengths()
         return lexicon
 
     @property
@@ -94,13 +96,10 @@ class Lexicon:
             self._words = words
         return self._words
 
-    @property
-    def _type_ids(self) -> dict:
-        return {t: i for i, t in enumerate(self.types.tokens)}
-
-    @property
-    def _longest_first(self) -> list[int]:
-        return np.flatnonzero(self._lengths)[::-1].tolist()
+    def _index_types_and_lengths(self) -> None:
+        """The lookups slicing needs, from ``types`` and ``_lengths`` (both constructors)."""
+        self._type_ids = {t: i for i, t in enumerate(self.types.tokens)}
+        self._longest_first = np.flatnonzero(self._lengths)[::-1].tolist()
 
     def encode(self, tokens: Sequence[str]) -> np.ndarray:
         if self._words is None:  # from arrays: the trie, not the (unloaded) word list
@@ -187,21 +186,21 @@ class Lexicon:
         n = len(tokens)
         out = np.ones((n, 3), np.int32)
         taken = np.zeros((n, 3), np.int32)  # length of the word that set each entry
-        words, gap, type_ids, longest_first = self.words, len(self.joiner), self._type_ids, self._longest_first
+        words, gap = self.words, len(self.joiner)
         text = self.joiner.join(tokens)
         offsets = [0]
         for token in tokens:
             offsets.append(offsets[-1] + len(token) + gap)
         for start in range(n):
             begin = offsets[start]
-            for length in longest_first:
+            for length in self._longest_first:
                 stop = start + length
                 if stop > n:
                     continue
                 kind = words.get(text[begin:offsets[stop] - gap])
                 if kind is None:
                     continue
-                type_id = type_ids[kind]
+                type_id = self._type_ids[kind]
                 if length > taken[start, 0]:
                     out[start, 0], taken[start, 0] = type_id, length
                 inner = slice(start + 1, stop - 1)

@@ -131,7 +131,7 @@ class TokenEncoder:
         if self.bigram_vocab is not None:
             files[BIGRAM_VOCAB_FILE] = len(self.bigram_vocab)
         lexicon = None if self.lexicon is None else {
-            "file": LEXICON_FILE, "words": self.lexicon.word_count, "max_length": self.lexicon.max_length,
+            "file": LEXICON_FILE, "max_length": self.lexicon.max_length,
             "arrays": {name: f"lexicon_{name}.npy" for name in ARRAYS}} | self.lexicon.settings()
         return {"type": "vocabulary", "token_unit": self.token_unit, "joiner": self.joiner, "lexicon": lexicon,
                 "vocab_files": files}
@@ -177,9 +177,9 @@ class TokenEncoder:
                 except (OSError, ValueError) as exc:
                     raise ModelLoadError(f"cannot read the lexicon arrays in {folder}: {exc}") from None
                 lexicon = Lexicon.from_arrays(arrays, spec, spec["max_length"], description["joiner"], read_words)
-            else:
+            else:  # the word count of these older folders is checked here, of the others when the words load
                 lexicon = Lexicon(read_words(), spec["max_length"], joiner=description["joiner"])
-            if spec.get("words") is not None and lexicon.word_count != spec["words"]:
-                raise ModelLoadError(f"{folder / spec['file']} has {lexicon.word_count} words but the model was saved "
-                                     f"with {spec['words']}")
+                if spec.get("words") is not None and lexicon.word_count != spec["words"]:
+                    raise ModelLoadError(f"{folder / spec['file']} has {lexicon.word_count} words but the model was "
+                                         f"saved with {spec['words']}")
         return cls(vocabs[0], vocabs[1] if len(vocabs) > 1 else None, lexicon, description["token_unit"])

@@ -115,14 +115,6 @@ class BERTEmbedding(PretrainedEmbedding):
         self._set_vocab(encoder.aligner.vocab)  # checks the vocabulary against the encoder's weights
         self.aligner, self._encoder = encoder.aligner, encoder
 
-    def sample_tokens(self, rng, length):
-        vocab = self._require_aligner().vocab
-        if self.token_unit == "char":
-            pool = [t for t in vocab if len(t) == 1]
-        else:
-            pool = [t for t in vocab if t.isalpha()]  # whole words: no "##" continuations, no [SPECIAL] tokens
-        return [pool[i] for i in rng.integers(0, len(pool), size=length)]
-
     # ------------------------------------------------------------------ the Keras layer
     def build_layer(self):
         from ..bert.checkpoint import port_weights

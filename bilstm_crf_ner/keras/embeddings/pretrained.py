@@ -61,3 +61,7 @@ class PretrainedEmbedding(Embedding):
             self._encoder = self.encoder_class(self._require_aligner(), self.token_unit, self.sequence_length,
                                                self.window_overlap)
         return self._encoder
+
+    def sample_tokens(self, rng, length):
+        pool = self._require_aligner().known_tokens(self.token_unit)
+        return [pool[i] for i in rng.integers(0, len(pool), size=length)]

@@ -124,10 +124,6 @@ class TransformerEmbedding(PretrainedEmbedding):
         self._set_aligner(encoder.aligner)  # checks the tokenizer against the encoder's weights
         self._encoder = encoder
 
-    def sample_tokens(self, rng, length):
-        pool = self._require_aligner().known_tokens(self.token_unit)
-        return [pool[i] for i in rng.integers(0, len(pool), size=length)]
-
     # ------------------------------------------------------------------ the Keras layer
     def build_layer(self):
         from ..transformers.checkpoint import port_weights

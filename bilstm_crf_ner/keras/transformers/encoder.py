@@ -21,7 +21,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
-from ..compat import set_transformer_block_numerics, transformer_blocks
+from ..compat import nested_layers, set_transformer_block_numerics, transformer_blocks
 from .families import FAMILIES
 from .features import PieceFeatures
 from .numerics import ACTIVATIONS
@@ -58,11 +58,9 @@ class TransformerTokenFeatures(PieceFeatures):
         # keras-hub fixes each family's activation and epsilon; match the checkpoint's instead.
         for block in transformer_blocks(self.backbone):
             set_transformer_block_numerics(block, ACTIVATIONS[hidden_act], self.layer_norm_eps)
-        for layer in self.backbone.layers:
+        for layer in nested_layers(self.backbone):  # embeddings' and DeBERTa's relative-position norms too
             if isinstance(layer, keras.layers.LayerNormalization):
                 layer.epsilon = self.layer_norm_eps
-        if model_type == "deberta-v2":
-            self.backbone.get_layer("rel_embedding").layer_norm.epsilon = self.layer_norm_eps
         self._tuned = trainable_layers != 0
         self.backbone.trainable = self._tuned  # recursive: set before the per-layer flags
         if trainable_layers is not None and trainable_layers != 0:
@@ -70,9 +68,9 @@ class TransformerTokenFeatures(PieceFeatures):
             tuned = blocks[len(blocks) - int(trainable_layers):]
             for layer in self.backbone.layers:
                 layer.trainable = any(layer is block for block in tuned)
-        for name in ("pooled_dense",):  # the [CLS] pooler plays no part in tagging
-            if any(layer.name == name for layer in self.backbone.layers):
-                self.backbone.get_layer(name).trainable = False
+        for layer in self.backbone.layers:
+            if layer.name == "pooled_dense":  # the [CLS] pooler plays no part in tagging
+                layer.trainable = False
 
     @property
     def output_dim(self) -> int:
