@@ -35,7 +35,8 @@ def worker(args):
 
     x, _ = read_conll(msra_files(args.data_dir)["test"])
     texts = ["".join(s) for s in x[: args.sentences]]
-    tagger = Tagger.load(args.export, backend="openvino", precision=args.precision, static_shapes=args.static)
+    tagger = Tagger.load(args.export, backend="openvino", precision=args.precision, static_shapes=args.static,
+                         shape_memory_mb=args.shape_memory_mb)
     loaded_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     rounds = []
     for _ in range(2):
@@ -44,9 +45,11 @@ def worker(args):
         rounds.append(time.perf_counter() - start)
     print(json.dumps({
         "precision": args.precision, "static_shapes": args.static, "sentences": len(texts),
+        "shape_memory_budget_mib": args.shape_memory_mb if args.static else None,
         "cold_s": rounds[0], "warm_s": rounds[1], "peak_rss_after_load_mib": loaded_mib,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "compiled_shapes": compiled_shapes(tagger.backend),
+        "shape_memory_mib": tagger.backend.shape_memory_bytes / 2**20,
     }))
 
 
@@ -56,6 +59,8 @@ def main(argv=None):
     parser.add_argument("--data-dir", default=None, help="MSRA folder (default: $MSRA_DIR)")
     parser.add_argument("--sentences", type=int, default=2000, help="first N MSRA test sentences")
     parser.add_argument("--precisions", default="f32", help="comma-separated, e.g. int8,f32")
+    parser.add_argument("--shape-memory-mb", type=float, default=None,
+                        help="memory budget of the compiled static shapes (default: the backend's)")
     parser.add_argument("--output", required=True)
     parser.add_argument("--precision", help=argparse.SUPPRESS)
     parser.add_argument("--static", action="store_true", help=argparse.SUPPRESS)
@@ -71,6 +76,8 @@ def main(argv=None):
         for static in (False, True):
             cmd = [sys.executable, __file__, "--export", args.export, "--sentences", str(args.sentences),
                    "--output", args.output, "--precision", precision] + (["--static"] if static else [])
+            if args.shape_memory_mb:
+                cmd += ["--shape-memory-mb", str(args.shape_memory_mb)]
             if args.data_dir:
                 cmd += ["--data-dir", args.data_dir]
             out = subprocess.run(cmd, check=True, capture_output=True, text=True,
@@ -79,7 +86,7 @@ def main(argv=None):
             r = results[-1]
             print(f"{precision:5s} {'static ' if static else 'dynamic'} cold {r['cold_s']:6.2f} s  warm {r['warm_s']:6.2f} s  "
                   f"peak RSS {r['peak_rss_mib']:6.0f} MiB (after load {r['peak_rss_after_load_mib']:.0f})  "
-                  f"shapes {r['compiled_shapes']}", flush=True)
+                  f"shapes {r['compiled_shapes']} ({r['shape_memory_mib']:.0f} MiB measured)", flush=True)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps({"export": args.export, "cpus": os.cpu_count(), "results": results}, indent=1))

@@ -59,6 +59,35 @@ def test_openvino_throughput_mode_gives_the_same_tags(exported, msra):
     assert tagger.predict(sample, batch_size=8, progress=True) == model.predict(sample)  # ~38 batches in flight
 
 
+def test_static_shapes_tag_exactly_within_their_memory_budget(exported, msra):
+    """Static shapes pad to SHAPE_STEP and compile per shape: same tags as Keras; the compiled
+    shapes kept stay within the memory budget (the newest always kept), also under threads."""
+    model, path = exported
+    sample = msra[2][:240]  # lengths 1 to 100+: several padded shapes per batch size
+    expected = model.predict(sample)
+    roomy = Tagger.load(path, backend="openvino", precision="f32", static_shapes=True)
+    assert roomy.backend.static_shapes and roomy.predict(sample, batch_size=16) == expected
+    assert roomy.backend.compiled_shapes > 3 and roomy.backend.shape_memory_bytes > 0
+    per_shape = roomy.backend.shape_memory_bytes / roomy.backend.compiled_shapes
+    budget_mb = 2.5 * per_shape / 2**20  # room for about two shapes
+    tight = Tagger.load(path, backend="openvino", precision="f32", static_shapes=True, shape_memory_mb=budget_mb)
+    results = {}
+
+    def work(k):
+        results[k] = tight.predict(sample[k::3], batch_size=8)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[k] == expected[k::3] for k in range(3))
+    assert 1 <= tight.backend.compiled_shapes < roomy.backend.compiled_shapes
+    assert tight.backend.compiled_shapes == 1 or tight.backend.shape_memory_bytes <= budget_mb * 2**20
+    with pytest.raises(BackendError, match="shape_memory_mb"):
+        Tagger.load(path, backend="openvino", static_shapes=True, shape_memory_mb=0)
+
+
 def test_bf16_agreement_is_measured(exported, msra):
     """OpenVINO bf16 (the CPU default where supported) is close to, not equal to, f32."""
     model, path = exported

@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
-from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
 
 from ..core.errors import BilstmCrfNerError
+from .shape_cache import StaticShapeCache
 
 BACKENDS = ("openvino", "onnxruntime")
 #: ``int8_bf16``: the INT8 model with its float parts (the BiLSTM, element-wise ops) in bf16.
@@ -82,15 +82,33 @@ def default_engine(metadata: dict) -> tuple[str, str, bool]:
     return backend, precision, static
 
 
+class _PerThreadRequests:
+    """A compiled OpenVINO model with one infer request per thread (requests are not thread-safe)."""
+
+    def __init__(self, compiled):
+        self.compiled = compiled
+        self._requests: dict[int, object] = {}
+
+    def infer(self, ids: np.ndarray, time: int) -> np.ndarray:
+        key = threading.get_ident()
+        request = self._requests.get(key)
+        if request is None:
+            request = self._requests[key] = self.compiled.create_infer_request()
+        request.infer({0: ids})
+        return np.array(request.get_output_tensor(0).data[:, :time], dtype=np.float32, copy=True)
+
+
 class OpenVINOBackend:
     """OpenVINO CPU inference. ``precision``: ``"f32"``, ``"bf16"`` (OpenVINO's own default on
     CPUs that have it), ``"int8"`` (for an INT8 IR; its float parts run in f32) or
     ``"int8_bf16"`` (an INT8 IR whose float parts run in bf16: faster where bf16 is native).
 
     ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
-    ``SHAPE_STEP``) on first use and keeps the ``MAX_SHAPES`` most recent. Whether that beats
-    dynamic shapes depends on the model and the padding it adds (the export measures both and
-    records the faster); every new shape first costs a compilation, about as long as loading the model.
+    ``SHAPE_STEP``) on first use and keeps the most recent: at most ``MAX_SHAPES`` of them and
+    ``shape_memory_mb`` (default ``SHAPE_MEMORY_MB``) of their measured memory
+    (:class:`~bilstm_crf_ner.runtime.shape_cache.StaticShapeCache`). Whether that beats dynamic
+    shapes depends on the model and the padding it adds (the export measures both and records the
+    faster); every new shape first costs a compilation, about as long as loading the model.
     """
 
     name = "openvino"
@@ -99,9 +117,12 @@ class OpenVINOBackend:
     SHAPE_STEP = 16
     #: With ``static_shapes``, at most this many compiled shapes are kept (least recently used go).
     MAX_SHAPES = 24
+    #: With ``static_shapes``, the default memory budget of the compiled shapes kept, in MiB
+    #: (a BERT 4x256 shape at batch 16 holds 50-90 MiB, a DeBERTa-v3 4x256 one about 100 MiB).
+    SHAPE_MEMORY_MB = 2048
 
     def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None,
-                 throughput: bool = False, static_shapes: bool = False):
+                 throughput: bool = False, static_shapes: bool = False, shape_memory_mb: float | None = None):
         try:
             import openvino as ov
         except ImportError:
@@ -111,6 +132,9 @@ class OpenVINOBackend:
         core = ov.Core()
         if precision not in cpu_precisions():
             raise BackendError(f"this CPU has no {precision} support in OpenVINO; use precision='f32'")
+        memory_mb = self.SHAPE_MEMORY_MB if shape_memory_mb is None else shape_memory_mb
+        if not memory_mb > 0:
+            raise BackendError(f"shape_memory_mb must be positive, not {shape_memory_mb!r}")
         config = {"INFERENCE_PRECISION_HINT": "bf16" if precision in ("bf16", "int8_bf16") else "f32",
                   "PERFORMANCE_HINT": "THROUGHPUT" if throughput else "LATENCY"}
         if num_threads:
@@ -124,32 +148,26 @@ class OpenVINOBackend:
         self.throughput = throughput
         self.static_shapes = static_shapes
         self._core, self._config, self._xml_path = core, config, xml_path
-        self._shapes: OrderedDict = OrderedDict()  # (batch, padded length) -> compiled model
-        self._lock = threading.Lock()
-        self._local = threading.local()
+        self._dynamic = _PerThreadRequests(self.compiled)
+        self._shapes = StaticShapeCache(self.MAX_SHAPES, int(memory_mb * 2**20))
 
-    def _compiled_for(self, shape: tuple):
-        """The model compiled for a static input ``shape`` (compiled on first use, then cached)."""
-        with self._lock:
-            compiled = self._shapes.get(shape)
-            if compiled is not None:
-                self._shapes.move_to_end(shape)
-                return compiled
-            model = self._model.clone()
-            model.reshape({0: list(shape)})
-            try:
-                compiled = self._shapes[shape] = self._core.compile_model(model, "CPU", self._config)
-            except Exception as exc:
-                raise BackendError(f"OpenVINO cannot compile {self._xml_path} for shape {shape}: {exc}") from exc
-            while len(self._shapes) > self.MAX_SHAPES:
-                self._shapes.popitem(last=False)
-            return compiled
+    def _compile(self, shape: tuple) -> _PerThreadRequests:
+        model = self._model.clone()
+        model.reshape({0: list(shape)})
+        try:
+            return _PerThreadRequests(self._core.compile_model(model, "CPU", self._config))
+        except Exception as exc:
+            raise BackendError(f"OpenVINO cannot compile {self._xml_path} for shape {shape}: {exc}") from exc
 
     @property
     def compiled_shapes(self) -> int:
         """How many static-shape models are compiled and kept (0 with dynamic shapes)."""
-        with self._lock:
-            return len(self._shapes)
+        return len(self._shapes)
+
+    @property
+    def shape_memory_bytes(self) -> int:
+        """The measured memory of the static-shape models kept (0 with dynamic shapes)."""
+        return self._shapes.held_bytes()
 
     def run_many(self, batches, on_done=None) -> list:
         """Emissions of several batches, overlapped on an ``AsyncInferQueue`` (throughput mode).
@@ -174,24 +192,13 @@ class OpenVINOBackend:
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
         time = ids.shape[1]
-        if self.static_shapes:
-            # Padding more is exact (padded batches tag like single sentences); cut it off again.
-            padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
-            if padded != time:
-                ids = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2))
-            compiled = self._compiled_for(ids.shape)
-        else:
-            compiled = self.compiled
-        requests = getattr(self._local, "requests", None)
-        if requests is None:
-            requests = self._local.requests = {}
-        request = requests.get(id(compiled))
-        if request is None or request[0] is not compiled:
-            request = requests[id(compiled)] = (compiled, compiled.create_infer_request())
-            if len(requests) > self.MAX_SHAPES + 1:
-                requests.pop(next(iter(requests)))
-        request[1].infer({0: ids})
-        return np.array(request[1].get_output_tensor(0).data[:, :time], dtype=np.float32, copy=True)
+        if not self.static_shapes:
+            return self._dynamic.infer(ids, time)
+        # Padding more is exact (padded batches tag like single sentences); cut it off again.
+        padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
+        if padded != time:
+            ids = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2))
+        return self._shapes.run(ids.shape, lambda: self._compile(ids.shape), lambda model: model.infer(ids, time))
 
 
 class ONNXRuntimeBackend:

@@ -101,7 +101,8 @@ class Tagger(PredictsWithPredictor):
 
     @classmethod
     def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None,
-             throughput_mode: bool = False, static_shapes: bool | None = None):
+             throughput_mode: bool = False, static_shapes: bool | None = None,
+             shape_memory_mb: float | None = None):
         """Load an exported folder.
 
         Args:
@@ -119,6 +120,9 @@ class Tagger(PredictsWithPredictor):
                 :class:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend`); default: where the
                 export timed them clearly faster for this model and precision
                 (:func:`~bilstm_crf_ner.runtime.backends.prefer_static_shapes`).
+            shape_memory_mb: with static shapes, the memory the compiled shapes may hold before the
+                least recently used are dropped (default
+                :attr:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend.SHAPE_MEMORY_MB`).
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -154,7 +158,7 @@ class Tagger(PredictsWithPredictor):
             xml = path / needed[0]
             if static_shapes is None:
                 static_shapes = prefer_static_shapes(recorded_speeds(metadata), precision)
-            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes)
+            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes, shape_memory_mb)
         logger.info("loaded %s with %s %s%s", path, backend, precision,
                     " (static shapes)" if getattr(runner, "static_shapes", False) else "")
         return cls(metadata, encoder, runner)
