@@ -1,5 +1,6 @@
 """Lexicon features: dictionary matches as extra id channels, in Keras, save/load and export."""
 
+import contextlib
 import json
 
 import numpy as np
@@ -9,6 +10,20 @@ from hypothesis import strategies as st
 
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError, ModelLoadError
 from bilstm_crf_ner.core.features import Lexicon, read_lexicon
+from bilstm_crf_ner.core.features import lexicon as lexicon_module
+
+
+@contextlib.contextmanager
+def walk(matcher):
+    """Match with the compiled walk (numba is in the test extra: what runs by default) or numpy's."""
+    assert lexicon_module.compiled_walk() is not None
+    original = lexicon_module.compiled_walk
+    if matcher == "numpy":
+        lexicon_module.compiled_walk = lambda: None
+    try:
+        yield
+    finally:
+        lexicon_module.compiled_walk = original
 
 
 def brute_force(words, tokens, max_length):
@@ -59,33 +74,40 @@ def slicing_reference(lexicon, tokens):
 pieces = st.sampled_from(["a", "b", "c", "ab", "bc", "a b", "😀", "", "中国"])
 
 
+@pytest.mark.parametrize("matcher", ["compiled", "numpy"])
 @settings(max_examples=300, deadline=None)
 @given(st.sampled_from(["", " "]), st.integers(2, 5),
        st.dictionaries(st.lists(pieces, min_size=1, max_size=4).map(tuple), st.sampled_from(["x", "y", "z"]), max_size=15),
        st.lists(st.lists(pieces, max_size=10), max_size=4))
-def test_batched_matching_equals_slicing_on_any_tokens(joiner, max_length, word_parts, sentences):
-    """Multi-character, empty and non-BMP tokens, both joiners, several sentences at once."""
+def test_batched_matching_equals_slicing_on_any_tokens(matcher, joiner, max_length, word_parts, sentences):
+    """Multi-character, empty and non-BMP tokens, both joiners, several sentences at once; the
+    compiled walk and numpy's."""
     words = {joiner.join(parts): kind for parts, kind in word_parts.items()}
     lexicon = Lexicon(words, max_length=max_length, joiner=joiner)
     lexicon.batched_from_tokens = 0  # the vectorised walk even for these small batches
-    batch = lexicon.encode_many(sentences)
+    with walk(matcher):
+        batch = lexicon.encode_many(sentences)
+        nonempty = [[t for t in tokens if t] for tokens in sentences]  # empty tokens take a slower path
+        nonempty_batch = lexicon.encode_many(nonempty)
     assert len(batch) == len(sentences)
     for tokens, ids in zip(sentences, batch):
         assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
         assert lexicon.encode(tokens).tolist() == ids.tolist()
-    nonempty = [[t for t in tokens if t] for tokens in sentences]  # empty tokens take a slower path
-    for tokens, ids in zip(nonempty, lexicon.encode_many(nonempty)):
+    for tokens, ids in zip(nonempty, nonempty_batch):
         assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
 
 
 def test_jieba_matching_equals_slicing_on_msra(msra):
-    """The real dictionary (349k words) on real sentences, batched as the runtime does."""
+    """The real dictionary (349k words) on real sentences, batched as the runtime does, by the
+    compiled walk and numpy's."""
     from bilstm_crf_ner.core.features import jieba_dictionary
 
     lexicon = Lexicon(read_lexicon(jieba_dictionary()))
-    sentences = msra[2][:200]
-    for tokens, ids in zip(sentences, lexicon.encode_many(sentences)):
-        assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
+    sentences = msra[2][:300]
+    expected = [slicing_reference(lexicon, tokens).tolist() for tokens in sentences]
+    for matcher in ("compiled", "numpy"):
+        with walk(matcher):
+            assert [ids.tolist() for ids in lexicon.encode_many(sentences)] == expected, matcher
     assert (np.concatenate(lexicon.encode_many(sentences)) > 1).mean() > 0.3  # it does find words
 
 

@@ -18,10 +18,10 @@ penalty (not ``-inf``, so gradients stay finite in training) to forbidden transi
 from __future__ import annotations
 
 import functools
-import importlib.util
-import os
 
 import numpy as np
+
+from .compiled import numba_enabled
 
 #: Score added to forbidden transitions. Large enough that no allowed path loses to a
 #: forbidden one, small enough that sums of a few thousand stay finite in float32.
@@ -104,7 +104,7 @@ def viterbi_decode(emissions, lengths, transitions, start, end):
 @functools.lru_cache(maxsize=None)
 def compiled_viterbi():
     """The numba decoder, or ``None`` without numba (or with ``BILSTM_CRF_NER_NUMBA=0``)."""
-    if os.environ.get("BILSTM_CRF_NER_NUMBA", "1") == "0" or importlib.util.find_spec("numba") is None:
+    if not numba_enabled():
         return None
     from .decoding_numba import viterbi_decode as compiled
 

@@ -15,7 +15,8 @@ class IntHashTable:
     (open addressing with triangular probing, load <= 1/4): several times faster than a binary
     search over sorted keys when the table is far larger than the CPU caches."""
 
-    _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # Fibonacci hashing
+    #: Fibonacci hashing's multiplier (the compiled lexicon walk probes the same slots).
+    MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
 
     def __init__(self, keys: np.ndarray, values: np.ndarray):
         keys, values = np.asarray(keys, dtype=np.int64), np.asarray(values, dtype=np.int64)
@@ -53,7 +54,7 @@ class IntHashTable:
         return self._keys, self._values
 
     def _slots(self, keys):
-        return ((keys.astype(np.uint64) * self._MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
+        return ((keys.astype(np.uint64) * self.MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
 
     def get(self, keys: np.ndarray) -> np.ndarray:
         """The value of each key, -1 where absent."""
