@@ -81,10 +81,18 @@ def main(argv=None):
     for tokens in sample:
         lexicon.encode(tokens)
     result["lexicon_us_per_char"] = (time.perf_counter() - start) / chars * 1e6
-    start = time.perf_counter()
-    for begin in range(0, len(sample), 16):
-        lexicon.encode_many(sample[begin:begin + 16])
-    result["lexicon_batched_us_per_char"] = (time.perf_counter() - start) / chars * 1e6
+    from bilstm_crf_ner.core.features import lexicon as lexicon_module
+
+    compiled_walk = lexicon_module.compiled_walk
+    for name, walk in (("lexicon_batched_us_per_char", compiled_walk), ("lexicon_batched_numpy_us_per_char", None)):
+        lexicon_module.compiled_walk = lambda walk=walk: walk  # the numba walk ([fast] extra) vs numpy's
+        lexicon.encode_many(sample[:16])  # compiled on first use
+        start = time.perf_counter()
+        for begin in range(0, len(sample), 16):
+            lexicon.encode_many(sample[begin:begin + 16])
+        result[name] = (time.perf_counter() - start) / chars * 1e6
+    lexicon_module.compiled_walk = compiled_walk
+    result["lexicon_walk"] = "numba" if compiled_walk() is not None else "numpy"
 
     tagger = Tagger.load(args.export, backend="openvino", precision="f32", static_shapes=False)
     encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
@@ -114,20 +122,26 @@ def main(argv=None):
     }
     result["predict_parts_ms"] = dict(zip(parts, interleaved_ms(list(parts.values()), 30)))
 
-    # OpenVINO: per-op time by type and implementation, f32 vs bf16; static vs dynamic shapes, interleaved.
+    # OpenVINO: per-op time by type and implementation (f32, bf16 and INT8 with bf16 float parts
+    # where the export has INT8); static vs dynamic shapes, interleaved.
     core = ov.Core()
-    profiles = {}
-    for precision in ("f32", "bf16"):
-        compiled = core.compile_model(core.read_model(str(Path(args.export) / "model.xml")), "CPU",
-                                      {"INFERENCE_PRECISION_HINT": precision, "PERF_COUNT": True})
+    profiles, profile_totals = {}, {}
+    settings = [("f32", "model.xml", "f32"), ("bf16", "model.xml", "bf16")]
+    if (Path(args.export) / "model_int8.xml").is_file():
+        settings.append(("int8_bf16", "model_int8.xml", "bf16"))
+    for name, xml, hint in settings:
+        compiled = core.compile_model(core.read_model(str(Path(args.export) / xml)), "CPU",
+                                      {"INFERENCE_PRECISION_HINT": hint, "PERF_COUNT": True})
         request = compiled.create_infer_request()
         for _ in range(5):
             request.infer({0: ids})
         totals = collections.Counter()
         for info in request.profiling_info:
             totals[f"{info.node_type} ({info.exec_type})"] += info.real_time.total_seconds() * 1e3
-        profiles[precision] = dict(totals.most_common(6))
+        profiles[name] = dict(totals.most_common(10))
+        profile_totals[name] = sum(totals.values())
     result["openvino_profile_ms_top_ops"] = profiles
+    result["openvino_profile_ms_total"] = profile_totals
     from bilstm_crf_ner.runtime.backends import OpenVINOBackend
 
     variants = {}
