@@ -79,12 +79,16 @@ class StaticShapeCache:
 
     def _evict(self):
         while len(self._models) > 1 and (len(self._models) > self.max_shapes or (
-                self.max_bytes is not None and self.held_bytes() > self.max_bytes)):
+                self.max_bytes is not None and self._held() > self.max_bytes)):
             shape, (_, cost) = self._models.popitem(last=False)
             logger.debug("dropped the model compiled for shape %s (%.0f MiB)", shape, cost / 2**20)
 
     def held_bytes(self) -> int:
         """The measured memory of the models kept."""
+        with self._lock:
+            return self._held()
+
+    def _held(self) -> int:
         return sum(cost for _, cost in self._models.values())
 
     def shapes(self) -> list[tuple]:
