@@ -116,6 +116,7 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
     assert written["cpu"]  # figures name the CPU they were measured on
     for r in results:  # the whole mixed-length slice, and single-text latency percentiles
         assert r["bulk_sentences"] == 120 and r["bulk_sentences_per_s"] > 0 and r["bulk_chars_per_s"] > r["bulk_sentences_per_s"]
+        assert r["bulk_model_s"] > 0 and 0 <= r["bulk_tokenize_decode_share"] < 1  # model alone, same batches
         assert r["latency_ms"]["count"] == 20 and 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
     engines = [(r["engine"], r["precision"]) for r in results]
     assert engines[0] == ("keras", "f32") and ("onnxruntime", "f32") in engines and ("openvino", "int8") in engines

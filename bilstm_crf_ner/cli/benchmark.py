@@ -9,7 +9,8 @@ For each engine (backend:precision): load time, model-only and end-to-end time o
 16 x 128 batch (the longest texts of --data cut to 128 characters), sentences per second,
 the share of tokenization + decoding; the whole of --data (up to --bulk-sentences, mixed
 lengths as users send them) tagged by every engine in turn, as sentences and characters per
-second; batch-1 latency p50 / p99 over --latency-sentences single texts; with labelled data (a
+second, with the share of it not spent in the model (tokenization, feature encoding, decoding);
+batch-1 latency p50 / p99 over --latency-sentences single texts; with labelled data (a
 CoNLL file or MSRA folder) also entity F1 and tag agreement with the first engine on
 --eval-sentences. The fastest engine that is not exact (bf16, INT8) is named when it beats
 the default.
@@ -115,8 +116,10 @@ def run(args) -> int:
         seconds = bulk_seconds(taggers, bulk, rounds=args.bulk_rounds)
         characters = sum(len(t) for t in bulk)
         for i, row in enumerate(results):
-            row.update(bulk_s=seconds[i], bulk_sentences=len(bulk), bulk_sentences_per_s=len(bulk) / seconds[i],
-                       bulk_chars_per_s=characters / seconds[i])
+            total, model = seconds[i]
+            row.update(bulk_s=total, bulk_model_s=model, bulk_tokenize_decode_share=max(0.0, 1 - model / total),
+                       bulk_sentences=len(bulk), bulk_sentences_per_s=len(bulk) / total,
+                       bulk_chars_per_s=characters / total)
     for i, row in enumerate(results):
         if args.latency_sentences:
             row["latency_ms"] = latency_ms(taggers[i], texts, args.latency_sentences)
@@ -190,16 +193,17 @@ def _print_table(results, args):
           + (f"; bulk: {results[0]['bulk_sentences']} texts of --data, best of {args.bulk_rounds}" if bulk else "")
           + "; * = the engine Tagger.load picks by default")
     print(f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
-          f"{'speedup':>7} {'bulk s/s':>9} {'bulk x':>7} {'p50 ms':>7} {'p99 ms':>7} {'F1':>7} {'agree':>7}")
+          f"{'speedup':>7} {'bulk s/s':>9} {'bulk x':>7} {'tok+dec':>7} {'p50 ms':>7} {'p99 ms':>7} {'F1':>7} {'agree':>7}")
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
         agree = f"{100 * r['token_agreement']:.2f}" if "token_agreement" in r else "-"
         bulk_rate = f"{r['bulk_sentences_per_s']:9.1f}" if bulk else f"{'-':>9}"
         bulk_speedup = f"{results[0]['bulk_s'] / r['bulk_s']:6.2f}x" if bulk else f"{'-':>7}"
+        bulk_share = f"{100 * r['bulk_tokenize_decode_share']:6.1f}%" if bulk else f"{'-':>7}"
         latency = r.get("latency_ms") or {}
         p50 = f"{latency['p50']:7.2f}" if latency else f"{'-':>7}"
         p99 = f"{latency['p99']:7.2f}" if latency else f"{'-':>7}"
         print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} "
               f"{r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} {r['sentences_per_s']:8.1f} "
               f"{100 * r['tokenize_decode_share']:6.1f}% {first / r['end_to_end_ms']:6.2f}x {bulk_rate} {bulk_speedup} "
-              f"{p50} {p99} {f1:>7} {agree:>7}")
+              f"{bulk_share} {p50} {p99} {f1:>7} {agree:>7}")
