@@ -84,7 +84,7 @@ def main(argv=None):
     from bilstm_crf_ner.core.features import lexicon as lexicon_module
 
     compiled_walk = lexicon_module.compiled_walk
-    for name, walk in (("lexicon_batched_us_per_char", compiled_walk), ("lexicon_batched_numpy_us_per_char", None)):
+    for name, walk in (("lexicon_batched_us_per_char", compiled_walk()), ("lexicon_batched_numpy_us_per_char", None)):
         lexicon_module.compiled_walk = lambda walk=walk: walk  # the numba walk ([fast] extra) vs numpy's
         lexicon.encode_many(sample[:16])  # compiled on first use
         start = time.perf_counter()
