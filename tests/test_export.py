@@ -61,7 +61,8 @@ def test_openvino_throughput_mode_gives_the_same_tags(exported, msra):
 
 def test_static_shapes_tag_exactly_within_their_memory_budget(exported, msra):
     """Static shapes pad to SHAPE_STEP and compile per shape: same tags as Keras; the compiled
-    shapes kept stay within the memory budget (the newest always kept), also under threads."""
+    shapes stay within the memory budget and batches of other shapes run with dynamic shapes,
+    with the same tags, also under threads."""
     model, path = exported
     sample = msra[2][:240]  # lengths 1 to 100+: several padded shapes per batch size
     expected = model.predict(sample)

@@ -104,9 +104,9 @@ class OpenVINOBackend:
     ``"int8_bf16"`` (an INT8 IR whose float parts run in bf16: faster where bf16 is native).
 
     ``static_shapes=True`` compiles one model per input shape (batch, length rounded up to
-    ``SHAPE_STEP``) on first use and keeps the most recent: at most ``MAX_SHAPES`` of them and
-    ``shape_memory_mb`` (default ``SHAPE_MEMORY_MB``) of their measured memory
-    (:class:`~bilstm_crf_ner.runtime.shape_cache.StaticShapeCache`). Whether that beats dynamic
+    ``SHAPE_STEP``) on first use, while at most ``MAX_SHAPES`` of them and ``shape_memory_mb``
+    (default ``SHAPE_MEMORY_MB``) of their measured memory are held; batches of other shapes run
+    with dynamic shapes (:class:`~bilstm_crf_ner.runtime.shape_cache.StaticShapeCache`). Whether that beats dynamic
     shapes depends on the model and the padding it adds (the export measures both and records the
     faster); every new shape first costs a compilation, about as long as loading the model.
     """
@@ -115,10 +115,10 @@ class OpenVINOBackend:
 
     #: With ``static_shapes``, padded lengths are rounded up to a multiple of this.
     SHAPE_STEP = 16
-    #: With ``static_shapes``, at most this many compiled shapes are kept (least recently used go).
+    #: With ``static_shapes``, at most this many shapes are compiled (others run with dynamic shapes).
     MAX_SHAPES = 24
-    #: With ``static_shapes``, the default memory budget of the compiled shapes kept, in MiB
-    #: (a BERT 4x256 shape at batch 16 holds 50-90 MiB, a DeBERTa-v3 4x256 one about 100 MiB).
+    #: With ``static_shapes``, the default memory budget of the compiled shapes, in MiB (a BERT
+    #: 4x256 shape at batch 16 holds 50-90 MiB, a DeBERTa-v3 4x256 one about 160 MiB).
     SHAPE_MEMORY_MB = 2048
 
     def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None,
@@ -161,12 +161,12 @@ class OpenVINOBackend:
 
     @property
     def compiled_shapes(self) -> int:
-        """How many static-shape models are compiled and kept (0 with dynamic shapes)."""
+        """How many static-shape models are compiled (0 with dynamic shapes)."""
         return len(self._shapes)
 
     @property
     def shape_memory_bytes(self) -> int:
-        """The measured memory of the static-shape models kept (0 with dynamic shapes)."""
+        """The measured memory of the static-shape models (0 with dynamic shapes)."""
         return self._shapes.held_bytes()
 
     def run_many(self, batches, on_done=None) -> list:
@@ -196,9 +196,9 @@ class OpenVINOBackend:
             return self._dynamic.infer(ids, time)
         # Padding more is exact (padded batches tag like single sentences); cut it off again.
         padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
-        if padded != time:
-            ids = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2))
-        return self._shapes.run(ids.shape, lambda: self._compile(ids.shape), lambda model: model.infer(ids, time))
+        wide = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2)) if padded != time else ids
+        return self._shapes.run(wide.shape, lambda: self._compile(wide.shape), lambda model: model.infer(wide, time),
+                                lambda: self._dynamic.infer(ids, time))
 
 
 class ONNXRuntimeBackend:

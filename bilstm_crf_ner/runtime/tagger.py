@@ -120,8 +120,8 @@ class Tagger(PredictsWithPredictor):
                 :class:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend`); default: where the
                 export timed them clearly faster for this model and precision
                 (:func:`~bilstm_crf_ner.runtime.backends.prefer_static_shapes`).
-            shape_memory_mb: with static shapes, the memory the compiled shapes may hold before the
-                least recently used are dropped (default
+            shape_memory_mb: with static shapes, the memory the compiled shapes may hold; batches
+                of shapes beyond it run with dynamic shapes (default
                 :attr:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend.SHAPE_MEMORY_MB`).
         """
         path = Path(path)
