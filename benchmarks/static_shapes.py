@@ -24,11 +24,6 @@ from pathlib import Path
 import _smoke as smoke
 
 
-def compiled_shapes(backend) -> int:
-    """How many static-shape models the OpenVINO backend holds."""
-    return backend.compiled_shapes
-
-
 def worker(args):
     from bilstm_crf_ner.corpus import msra_files, read_conll
     from bilstm_crf_ner.runtime import Tagger
@@ -48,7 +43,7 @@ def worker(args):
         "shape_memory_budget_mib": args.shape_memory_mb if args.static else None,
         "cold_s": rounds[0], "warm_s": rounds[1], "peak_rss_after_load_mib": loaded_mib,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "compiled_shapes": compiled_shapes(tagger.backend),
+        "compiled_shapes": tagger.backend.compiled_shapes,
         "shape_memory_mib": tagger.backend.shape_memory_bytes / 2**20,
     }))
 

@@ -97,11 +97,7 @@ def test_admission_against_a_reference(requests, max_shapes, max_bytes):
     refused, largest = set(), 0
     for length, size in requests:
         shape = (1, length)
-
-        def compile(shape=shape, size=size):
-            memory.held[shape] = size
-            return shape
-        got = cache.run(shape, compile, lambda m: "static", lambda: "dynamic")
+        got = cache.run(shape, compiler(memory, [], shape, size), lambda m: "static", lambda: "dynamic")
         if shape in kept:
             expected = "static"
         elif shape in refused or len(kept) >= max_shapes or (kept and sum(kept.values()) + largest > max_bytes):

@@ -117,8 +117,8 @@ class OpenVINOBackend:
     SHAPE_STEP = 16
     #: With ``static_shapes``, at most this many shapes are compiled (others run with dynamic shapes).
     MAX_SHAPES = 24
-    #: With ``static_shapes``, the default memory budget of the compiled shapes, in MiB (a BERT
-    #: 4x256 shape at batch 16 holds 50-90 MiB, a DeBERTa-v3 4x256 one about 160 MiB).
+    #: With ``static_shapes``, the default memory budget of the compiled shapes, in MiB (a DeBERTa-v3
+    #: 4x256 shape at batch 16 holds about 160 MiB: ``benchmarks/static_shapes.py``).
     SHAPE_MEMORY_MB = 2048
 
     def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None,

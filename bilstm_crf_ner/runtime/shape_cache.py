@@ -69,11 +69,9 @@ class StaticShapeCache:
         with self._lock:
             entry = self._models.get(shape)
             if entry is None:
-                if shape in self._refused or not self._fits():
-                    self._refused.add(shape)
-                    entry = None
-                else:
+                if shape not in self._refused and self._fits():
                     return self._admit(shape, compile, infer)
+                self._refused.add(shape)
         return fallback() if entry is None else infer(entry[0])
 
     def _fits(self) -> bool:

@@ -18,7 +18,7 @@ import numpy as np
 from .codes import CODE_POINT_BITS
 from .hashtable import IntHashTable
 
-_MULTIPLIER = np.uint64(IntHashTable.MULTIPLIER)
+_MULTIPLIER = IntHashTable.MULTIPLIER
 
 
 @numba.njit(cache=True, nogil=True)
