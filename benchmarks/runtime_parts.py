@@ -117,7 +117,7 @@ def main(argv=None):
         "encode": lambda: pad_batch(encoder.encode_many(tokens)),
         "model": lambda: scorer.emissions(ids),
         "viterbi": lambda: viterbi_decode(emissions, lengths, *crf_scores),
-        "tags": lambda: [write(p) for p in paths],
+        "tags": lambda: write(paths),
         "predict": lambda: tagger.predict(batch, batch_size=16),
     }
     result["predict_parts_ms"] = dict(zip(parts, interleaved_ms(list(parts.values()), 30)))

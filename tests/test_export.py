@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections import Counter
 
 import numpy as np
 import pytest
@@ -266,3 +267,30 @@ def test_engine_table_names_only_faster_engines_that_keep_the_tags():
     assert "f32 (default)" in table and "98.00%" in table  # every engine is listed with its agreement
     assert "faster but not exact: openvino bf16 (1.67x the default, 99.90% of tags equal f32)" in table  # not INT8
     assert "faster but not exact" not in engine_table(timed, {"f32": 1.0, "bf16": 0.9, "int8": 0.9}, f32)
+
+
+def test_export_times_engines_end_to_end_on_the_workload(exported, msra, monkeypatch):
+    """The default engine is chosen on the whole predict path (tokens -> ids -> engine -> Viterbi
+    -> tags) over the workload sentences, every engine on all of them in every round."""
+    from bilstm_crf_ner.core.predictor import Predictor
+    from bilstm_crf_ner.export.exporter import time_engines
+    from bilstm_crf_ner.runtime.backends import ONNXRuntimeBackend, OpenVINOBackend
+
+    model, path = exported
+    backends = {"onnxruntime": ONNXRuntimeBackend(path / "model.onnx"), "openvino": OpenVINOBackend(path / "model.xml")}
+    texts = ["".join(tokens) for tokens in msra[2][:40]]
+    calls = []
+    predict = Predictor.predict
+
+    def spy(self, x, *args, **kwargs):
+        out = predict(self, x, *args, **kwargs)
+        calls.append((id(getattr(self.scorer, "backend", self.scorer)), list(x), out))
+        return out
+
+    monkeypatch.setattr(Predictor, "predict", spy)
+    timed = time_engines(model, path, backends, {}, workload=texts, repeats=2)
+    assert set(timed["workload"]) == set(timed["16x128"]) == {("onnxruntime", "f32", False), ("openvino", "f32", False)}
+    assert all(ms > 0 for ms in timed["workload"].values())
+    assert sorted(Counter(backend for backend, _, _ in calls).values()) == [3, 3], [(b, len(x)) for b, x, _ in calls]  # warm-up + 2 rounds each
+    expected = model.predict(texts)
+    assert all(x == texts and tags == expected for _, x, tags in calls)

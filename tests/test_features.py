@@ -31,3 +31,38 @@ def test_encode_many_equals_encode(train, sentences, with_bigrams, with_lexicon)
             single = encoder.encode(tokens)
             assert ids.dtype == single.dtype == np.int32
             assert ids.shape == single.shape and ids.tolist() == single.tolist()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.integers(0, 2**62), st.integers(0, 2**40), max_size=200),
+       st.lists(st.integers(0, 2**62), max_size=50))
+def test_hash_table_lookups_compiled_and_numpy_equal_a_dict(pairs, absent):
+    """Both lookups (numba's, the default with the [fast] extra, and numpy's) give every stored
+    key's value and -1 for the rest, on tables rebuilt from their slot arrays too."""
+    from bilstm_crf_ner.core.features.hashtable import IntHashTable, compiled_get
+
+    table = IntHashTable(np.array(list(pairs), dtype=np.int64), np.array(list(pairs.values()), dtype=np.int64))
+    queries = np.array(list(pairs) + absent, dtype=np.int64)
+    expected = [pairs.get(q, -1) for q in queries.tolist()]
+    assert compiled_get() is not None
+    for lookup in (table.get, table.get_numpy, IntHashTable.from_table(*table.table).get):
+        found = lookup(queries)
+        assert found.dtype == np.int64 and found.tolist() == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(TOKENS, TOKENS).map(lambda pair: SEPARATOR.join(pair)) | TOKENS, max_size=30, unique=True))
+def test_character_bigram_keys_equal_a_loop_over_the_vocabulary(entries):
+    """The vectorised bigram table takes exactly the entries of two single characters (or one and
+    the end marker), none with a stray separator."""
+    from bilstm_crf_ner.core.features.codes import pack
+    from bilstm_crf_ner.core.features.token_encoder import END, END_CODE, character_bigram_keys
+
+    expected = {}
+    for i, entry in enumerate(entries):
+        if entry.count(SEPARATOR) == 1:
+            a, b = entry.split(SEPARATOR)
+            if len(a) == 1 and (len(b) == 1 or b == END):
+                expected[pack(ord(a), END_CODE if b == END else ord(b))] = i
+    keys, ids = character_bigram_keys(entries)
+    assert dict(zip(keys.tolist(), ids.tolist())) == expected and len(keys) == len(expected)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusFormatError, ModelLoadError
 from bilstm_crf_ner.core.features import Lexicon, read_lexicon
 from bilstm_crf_ner.core.features import lexicon as lexicon_module
+from bilstm_crf_ner.core.features.codes import code_points
 
 
 @contextlib.contextmanager
@@ -95,6 +96,11 @@ def test_batched_matching_equals_slicing_on_any_tokens(matcher, joiner, max_leng
         assert lexicon.encode(tokens).tolist() == ids.tolist()
     for tokens, ids in zip(nonempty, nonempty_batch):
         assert ids.tolist() == slicing_reference(lexicon, tokens).tolist()
+    if joiner == "":  # the character encoder's entry: single characters as joined code points
+        characters = [list("".join(tokens)) for tokens in sentences]
+        with walk(matcher):
+            ids = lexicon.encode_characters(code_points("".join(map("".join, characters))), [len(c) for c in characters])
+        assert ids.tolist() == [row for tokens in characters for row in slicing_reference(lexicon, tokens).tolist()]
 
 
 def test_jieba_matching_equals_slicing_on_msra(msra):
@@ -108,6 +114,8 @@ def test_jieba_matching_equals_slicing_on_msra(msra):
     for matcher in ("compiled", "numpy"):
         with walk(matcher):
             assert [ids.tolist() for ids in lexicon.encode_many(sentences)] == expected, matcher
+            by_codes = lexicon.encode_characters(code_points("".join(map("".join, sentences))), [len(s) for s in sentences])
+            assert by_codes.tolist() == [row for rows in expected for row in rows], matcher
     assert (np.concatenate(lexicon.encode_many(sentences)) > 1).mean() > 0.3  # it does find words
 
 

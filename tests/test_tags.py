@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -103,17 +104,22 @@ def test_transition_masks_match_hand_written_rules():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(st.integers(0, 8), max_size=12), st.sampled_from(["BIO", "BIOES"]))
-def test_tag_writer_equals_convert_tags(path, target):
+@given(st.lists(st.lists(st.integers(0, 8), max_size=12), max_size=5), st.lists(st.booleans(), min_size=5, max_size=5),
+       st.sampled_from(["BIO", "BIOES"]))
+def test_tag_writer_equals_convert_tags(paths, repair, target):
     """The table shortcut for valid BIOES paths gives what the span-based conversion gives
-    (and the model's own scheme is returned as decoded)."""
+    (and the model's own scheme is returned as decoded), path by path within a batch that mixes
+    valid, invalid and empty paths (the validity check runs on the whole batch at once)."""
     from bilstm_crf_ner.core.inference import tag_writer
 
     tags = tag_inventory(["PER", "LOC"], "BIOES")
     write = tag_writer(tags, "BIOES", target)
-    for candidate in (path, _repair(tags, path)):
-        named = [tags[i] for i in candidate]
-        assert write(candidate) == (named if target == "BIOES" else convert_tags(named, "BIOES", target))
+    batch = [_repair(tags, path) if fix else path for path, fix in zip(paths, repair)]
+    expected = [[tags[i] for i in path] for path in batch]
+    if target != "BIOES":
+        expected = [convert_tags(named, "BIOES", target) for named in expected]
+    assert write([np.array(path, dtype=np.int64) for path in batch]) == expected
+    assert write([]) == []
 
 
 def _repair(tags, path):

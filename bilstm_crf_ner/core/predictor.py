@@ -161,7 +161,7 @@ class Predictor:
         """
         _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
         write = self._writer(tag_scheme)
-        tags = [write(d.path) for d in decoded]
+        tags = write([d.path for d in decoded])
         if return_scores:
             return tags, [d.token_scores.tolist() for d in decoded]
         return tags
@@ -186,7 +186,7 @@ class Predictor:
             raise InputError("n must be at least 1")
         _, decoded = self._decode(x, batch_size, nbest=int(n), progress=progress)
         write = self._writer(tag_scheme)
-        return [[(write(path), prob) for path, prob in d.nbest] for d in decoded]
+        return [list(zip(write([path for path, _ in d.nbest]), [prob for _, prob in d.nbest])) for d in decoded]
 
     def evaluate(self, x, y, batch_size: int = 64, digits: int = 4, progress: bool = False):
         """Entity-level precision, recall and F1 (seqeval), overall and per type, with a summary

@@ -25,10 +25,10 @@ class Vocabulary:
         tokens = list(tokens)
         if tokens[:2] != [PAD, UNK]:
             raise ValueError(f"a vocabulary must start with {PAD!r}, {UNK!r}")
-        if len(set(tokens)) != len(tokens):
-            raise ValueError("vocabulary tokens must be unique")
         self.tokens = tokens
         self._index = {token: i for i, token in enumerate(tokens)}
+        if len(self._index) != len(tokens):
+            raise ValueError("vocabulary tokens must be unique")
 
     @classmethod
     def build(cls, sentences: Iterable[Sequence[str]], min_count: int = 1, max_size: int | None = None):

@@ -9,7 +9,7 @@ Folder layout::
       model_int8.onnx            optional: INT8 ONNX for ONNX Runtime (dynamic quantization, BiLSTM included)
       metadata.json              tags, schemes, CRF scores and constraints, tokenizer settings,
                                  versions, parity errors, tag agreement of each precision with f32,
-                                 engine timings (16 x 128 and a mixed-length workload), default engine
+                                 engine timings (16 x 128 model-only, mixed-length workload end to end), default engine
       vocab.json (+ bigram_vocab.json, lexicon.json and the lexicon's lexicon_*.npy arrays),
       bert_vocab.txt or subword_tokenizer.json: what the runtime tokenizes with
       ovms/<name>/1/model.xml    the IR again (hard links) in the layout OpenVINO Model Server loads
@@ -231,35 +231,31 @@ def precision_agreement(model, network, folder: Path, f32_backend, held_out, int
     return agreement
 
 
-def workload_batches(model, sentences=None, rng: np.random.Generator | None = None, batch_size: int = 64,
-                     count: int = 256, longest: int = 128) -> list[np.ndarray]:
-    """The mixed-length work the export times engines on, batched as ``predict`` batches it
-    (length-sorted, ``batch_size`` a batch): the user's calibration ``sentences`` when given,
-    else ``count`` random sentences of 2 to ``longest`` tokens (short ones more frequent, as in
-    real text)."""
+def workload_sentences(model, sentences=None, rng: np.random.Generator | None = None, count: int = 256,
+                       longest: int = 128) -> list:
+    """The mixed-length work the export times engines on: the user's calibration ``sentences``
+    when given (strings or token lists, as ``predict`` takes them), else ``count`` random token
+    lists of 2 to ``longest`` tokens (short ones more frequent, as in real text)."""
     if sentences is not None:
-        ids = []
-        for tokens, _, _ in normalize_inputs(list(sentences), model.tokenize, "int8_calibration"):
-            if tokens:
-                start, stop = model.embedding.windows(tokens)[0]
-                ids.append(model.embedding.encode(tokens[start:stop]))
-    else:
-        rng = rng or np.random.default_rng(4)
-        lengths = np.clip(rng.gamma(2.0, longest / 5, size=count).astype(int), 2, longest)
-        ids = []
-        for length in lengths:
-            tokens = model.embedding.sample_tokens(rng, int(length))
-            start, stop = model.embedding.windows(tokens)[0]
-            ids.append(model.embedding.encode(tokens[start:stop]))
-    return [pad_batch([ids[i] for i in batch]) for batch in sorted_batches([len(s) for s in ids], batch_size)]
+        return [s for s in sentences if not isinstance(s, str) or s.strip()]
+    rng = rng or np.random.default_rng(4)
+    lengths = np.clip(rng.gamma(2.0, longest / 5, size=count).astype(int), 2, longest)
+    return [model.embedding.sample_tokens(rng, int(length)) for length in lengths]
 
 
-def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None, workload=None) -> dict:
+def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None, workload=None,
+                 batch_size: int = 64, repeats: int = 5) -> dict:
     """Median ms of every engine (ONNX Runtime f32 and INT8 if exported, OpenVINO per precision with
-    dynamic and static shapes) on one 16 x 128 batch and on the mixed-length ``workload``
-    (:func:`workload_batches`), timed in turn within each repeat so a slow spell of the machine
-    hits all alike. Returns ``{"16x128": {engine: ms}, "workload": {engine: ms}}`` with engines
-    as ``(backend, precision, static_shapes)``."""
+    dynamic and static shapes) on one 16 x 128 batch (the model alone) and on the mixed-length
+    ``workload`` sentences (:func:`workload_sentences`) end to end: raw input -> tokens -> ids ->
+    the engine -> Viterbi -> tags, as the runtime's ``predict`` does it, so an engine whose model
+    is fast but whose inputs cost more (or that compiles a new shape per batch) is not chosen by
+    its model time alone. Engines take turns within each of ``repeats`` rounds (after a warm-up
+    round), so a slow spell of the machine hits all alike. Returns ``{"16x128": {engine: ms},
+    "workload": {engine: ms}}`` with engines as ``(backend, precision, static_shapes)``."""
+    from ..core.predictor import Predictor
+    from ..runtime.tagger import BackendScorer
+
     bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
     engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
     if "onnxruntime_int8" in backends:
@@ -274,13 +270,12 @@ def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_back
             elif (precision, static) != ("f32", False):
                 engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
     timings = {"16x128": dict(zip(engines, interleaved_ms([lambda b=b: b(bench) for b in engines.values()], 10)))}
-    batches = workload if workload is not None else workload_batches(model)
-
-    def run_all(backend):
-        for ids in batches:
-            backend(ids)
-
-    timings["workload"] = dict(zip(engines, interleaved_ms([lambda b=b: run_all(b) for b in engines.values()], 3)))
+    sentences = workload if workload is not None else workload_sentences(model)
+    crf_scores = model.predictor.scorer.crf_scores()
+    predictors = [Predictor(model.embedding, BackendScorer(backend, crf_scores), model.tags, model.tag_scheme,
+                            model.data_scheme) for backend in engines.values()]
+    timings["workload"] = dict(zip(engines, interleaved_ms(
+        [lambda p=p: p.predict(sentences, batch_size=batch_size) for p in predictors], repeats)))
     return timings
 
 
@@ -414,12 +409,12 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         speeds, workload_speeds, default = {}, {}, ("openvino", "f32", False)
         if measure:
             step("timing")
-            workload = workload_batches(model, int8_calibration) if int8_calibration is not None else None
+            workload = workload_sentences(model, int8_calibration) if int8_calibration is not None else None
             timed = time_engines(model, tmp, backends, agreement, int8_backend, workload)
             speeds = {_engine_key(e): ms for e, ms in timed["16x128"].items()}
             workload_speeds = {_engine_key(e): ms for e, ms in timed["workload"].items()}
             default = choose_default(timed["workload"], agreement, default_precision)
-            logger.info("export: engines on a 16 x 128 batch and on %s (ms):\n%s", "the calibration sentences"
+            logger.info("export: engines on a 16 x 128 batch (model only) and end to end on %s (ms):\n%s", "the calibration sentences"
                         if workload is not None else "random mixed-length sentences", engine_table(timed, agreement, default))
         bar.update()
         bar.close()

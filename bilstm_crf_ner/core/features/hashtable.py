@@ -1,4 +1,4 @@
-"""A read-only int64 -> int64 hash table with vectorised lookups (numpy, no compiled code).
+"""A read-only int64 -> int64 hash table with vectorised lookups (numpy; compiled with numba where installed).
 
 >>> table = IntHashTable(np.array([5, 1 << 40]), np.array([7, 8]))
 >>> table.get(np.array([1 << 40, 5, 6])).tolist()
@@ -7,7 +7,11 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
+
+from ..compiled import numba_enabled
 
 
 class IntHashTable:
@@ -57,7 +61,15 @@ class IntHashTable:
         return ((keys.astype(np.uint64) * self.MULTIPLIER) >> np.uint64(64 - self._bits)).astype(np.int64)
 
     def get(self, keys: np.ndarray) -> np.ndarray:
-        """The value of each key, -1 where absent."""
+        """The value of each key, -1 where absent (the compiled lookup of
+        :mod:`~bilstm_crf_ner.core.features.hashtable_numba` where numba is installed: the same values)."""
+        compiled = compiled_get()
+        if compiled is not None:
+            return compiled(self.table, keys)
+        return self.get_numpy(keys)
+
+    def get_numpy(self, keys: np.ndarray) -> np.ndarray:
+        """:meth:`get` in numpy: every key probed at once, one round per probe step."""
         keys = np.asarray(keys, dtype=np.int64)
         slots, out = self._slots(keys), np.full(len(keys), -1, dtype=np.int64)
         todo, step = np.arange(len(keys)), 0
@@ -69,3 +81,14 @@ class IntHashTable:
             todo, step = todo[~hit & (stored != -1)], step + 1
             slots[todo] = (slots[todo] + step) & self._mask
         return out
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_get():
+    """The numba lookup (:func:`~bilstm_crf_ner.core.features.hashtable_numba.get`), or ``None``
+    without numba or with ``BILSTM_CRF_NER_NUMBA=0``."""
+    if not numba_enabled():
+        return None
+    from .hashtable_numba import get
+
+    return get

@@ -142,13 +142,36 @@ class Lexicon:
         limits = text_starts[sentence_of + 1]  # each token's sentence end
         stop_at = np.full(len(text) + 1, -1, dtype=np.int64)  # text position -> (token index + 1) ending there
         stop_at[starts + token_lengths] = token_index + 1
+        self._walk(codes, starts, limits, stop_at, out)
+
+    def encode_characters(self, codes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """B / M / E ids ``[N, 3]`` of sentences whose tokens are all single characters, from their
+        code points joined (``codes [N]``) and token counts: what ``encode_many`` gives for them,
+        without rebuilding the text (the character encoder already has its code points). Needs
+        ``joiner == ""``, the joiner of character models."""
+        if self.joiner:
+            raise ValueError("encode_characters needs a lexicon of characters joined by ''")
+        total = len(codes)
+        out = np.ones((total, 3), np.int32)
+        if not total or not len(self._root):
+            return out
+        counts = np.asarray(counts, dtype=np.int64)
+        limits = np.repeat(np.cumsum(counts), counts)  # each token's sentence end
+        stop_at = np.arange(total + 1, dtype=np.int64)  # character position -> index + 1 of the token ending there
+        stop_at[0] = -1
+        self._walk(np.asarray(codes, dtype=np.int64), np.arange(total, dtype=np.int64), limits, stop_at, out)
+        return out
+
+    def _walk(self, codes, starts, limits, stop_at, out):
+        """Fill ``out`` from the trie walked at every token start (see ``lexicon_numba.walk`` for
+        the arguments): compiled where numba is installed, else the numpy walk below."""
         compiled = compiled_walk()
         if compiled is not None:
             compiled(codes, starts, limits, stop_at, self._root, self._edges.table, self._word_type, self._lengths,
                      self._max_chars, self.max_length, out)
             return
         # Walk the trie from every token start; positions drop out at their first mismatch.
-        begin, positions = token_index, starts
+        begin, positions = np.arange(len(out)), starts
         found = []
         for depth in range(self._max_chars):
             alive = positions < limits[begin]

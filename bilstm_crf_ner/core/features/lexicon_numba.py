@@ -4,7 +4,7 @@ trie walk and longest-word choice, one token start at a time as machine code.
 The numpy walk advances every token start one character per step and then sorts the matches to
 pick the longest per token (about 1 µs a character for jieba's dictionary on MSRA, most of a
 lexicon model's encoding). Here each start walks the same trie (the root table and the
-:class:`~bilstm_crf_ner.core.features.hashtable.IntHashTable` slots, probed the same way) and
+:class:`~bilstm_crf_ner.core.features.hashtable.IntHashTable` slots, probed by the same compiled lookup) and
 updates B / M / E as it goes: longest word first, the earliest start on ties, as the numpy code
 chooses (``tests/test_lexicon.py`` holds the two to each other). numba is the optional
 ``[fast]`` extra; compiled code is cached on disk after the first use.
@@ -16,24 +16,7 @@ import numba
 import numpy as np
 
 from .codes import CODE_POINT_BITS
-from .hashtable import IntHashTable
-
-_MULTIPLIER = IntHashTable.MULTIPLIER
-
-
-@numba.njit(cache=True, nogil=True)
-def _lookup(keys, values, shift, mask, key):  # pragma: no cover - compiled
-    """``IntHashTable.get`` of one key: Fibonacci hash, triangular probing, -1 where absent."""
-    slot = np.int64((np.uint64(key) * _MULTIPLIER) >> shift)
-    step = 0
-    while True:
-        stored = keys[slot]
-        if stored == key:
-            return values[slot]
-        if stored == -1:
-            return -1
-        step += 1
-        slot = (slot + step) & mask
+from .hashtable_numba import lookup, shift_and_mask
 
 
 @numba.njit(cache=True, nogil=True)
@@ -53,7 +36,7 @@ def _walk(codes, starts, limits, stop_at, root, keys, values, shift, mask, word_
                 if state <= 0:
                     break
             else:
-                state = _lookup(keys, values, shift, mask, (state << CODE_POINT_BITS) | code)
+                state = lookup(keys, values, shift, mask, (state << CODE_POINT_BITS) | code)
                 if state < 0:
                     break
             position += 1
@@ -81,6 +64,5 @@ def walk(codes, starts, limits, stop_at, root, table, word_type, lengths, max_ch
     there (-1 elsewhere); ``root``, ``table`` (an ``IntHashTable``'s slot arrays), ``word_type``
     and ``lengths``: the lexicon's trie arrays."""
     keys, values = table
-    bits = len(keys).bit_length() - 1  # the table's length is a power of two
-    _walk(codes, starts, limits, stop_at, root, keys, values, np.uint64(64 - bits), np.int64(len(keys) - 1),
-          word_type, lengths, np.int64(max_chars), np.int64(max_length), out)
+    _walk(codes, starts, limits, stop_at, root, keys, values, *shift_and_mask(table), word_type, lengths,
+          np.int64(max_chars), np.int64(max_length), out)
