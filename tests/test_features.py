@@ -66,3 +66,69 @@ def test_character_bigram_keys_equal_a_loop_over_the_vocabulary(entries):
                 expected[pack(ord(a), END_CODE if b == END else ord(b))] = i
     keys, ids = character_bigram_keys(entries)
     assert dict(zip(keys.tolist(), ids.tolist())) == expected and len(keys) == len(expected)
+
+
+TEXT_CHARS = st.sampled_from(CHARS + ["\u3000", "\t", "\n", "\xa0", "国"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(TEXT_CHARS, max_size=12), max_size=6), st.booleans(), st.booleans(), st.booleans())
+def test_encode_texts_equals_tokenize_then_encode(texts, with_bigrams, with_lexicon, batched):
+    """Raw strings straight to ids (whitespace of every kind dropped, rare and separator
+    characters, empty texts) give what tokenizing then encoding gives."""
+    train = [list("ab中国"), ["\U00030001", "a"]]
+    vocab = Vocabulary.build(train)
+    bigram_vocab = Vocabulary.build([bigrams(s) for s in train]) if with_bigrams else None
+    lexicon = Lexicon({"中国": "ns", "ab": "x", "a\U00030001b": "y"}) if with_lexicon else None
+    encoder = TokenEncoder(vocab, bigram_vocab, lexicon)
+    if batched:
+        encoder.batched_from_tokens = 0
+        if lexicon is not None:
+            lexicon.batched_from_tokens = 0
+    expected = [encoder.encode(encoder.tokenize(text)[0]) for text in texts]
+    got = encoder.encode_texts(texts)
+    assert len(got) == len(texts)
+    for ids, want in zip(got, expected):
+        assert ids.dtype == np.int32 and ids.tolist() == want.tolist()
+
+
+def test_space_table_is_str_isspace():
+    from bilstm_crf_ner.core.text import SPACE_LIMIT, space_table
+
+    table = space_table()
+    assert [c for c in range(SPACE_LIMIT) if table[c]] == [c for c in range(0x110000) if chr(c).isspace()]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(TEXT_CHARS, max_size=40), max_size=8), st.sampled_from([1, 3, 64]))
+def test_predict_on_strings_encodes_texts_and_tags_as_token_lists(texts, batch_size):
+    """``predict`` on raw strings goes straight from text to ids (TextEncoder) and gives the tags
+    the token lists of the same strings get (through the general path)."""
+    from bilstm_crf_ner.core.decoding import constrain
+    from bilstm_crf_ner.core.predictor import EmissionScorer, Predictor, TextEncoder
+    from bilstm_crf_ner.core.tags import allowed_transitions, tag_inventory
+
+    tags = tag_inventory(["LOC"], "BIOES")
+    rng = np.random.default_rng(0)
+    table, params = rng.normal(size=(64, len(tags))).astype(np.float32), rng.normal(size=(len(tags), len(tags)))
+
+    class Scorer(EmissionScorer):  # emissions from each token's ids: bigram and lexicon ids matter too
+        def emissions(self, ids):
+            return table[ids % 64].sum(axis=2).astype(np.float32)
+
+        def crf_scores(self):
+            return constrain(params, np.zeros(len(tags)), np.zeros(len(tags)), allowed_transitions(tags, "BIOES"))
+
+    train = [list("ab中国"), ["\U00030001", "a"]]
+    encoder = TokenEncoder(Vocabulary.build(train), Vocabulary.build([bigrams(s) for s in train]),
+                           Lexicon({"中国": "ns", "ab": "x"}))
+    encoder.batched_from_tokens = 0
+    assert isinstance(encoder, TextEncoder)
+    predictor = Predictor(encoder, Scorer(), tags, "BIOES", "BIO")
+    calls = []
+    encode_texts = encoder.encode_texts
+    encoder.encode_texts = lambda x: calls.append(x) or encode_texts(x)
+    got = predictor.predict(texts, batch_size=batch_size)
+    assert calls == [texts]
+    assert got == predictor.predict([encoder.tokenize(t)[0] for t in texts], batch_size=batch_size)
+    assert [len(t) for t in got] == [len(encoder.tokenize(t)[0]) for t in texts]

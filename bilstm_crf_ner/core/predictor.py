@@ -65,6 +65,16 @@ class SentenceEncoder(Protocol):
         """Token ranges encoded separately (one range unless the encoder has a length limit)."""
 
 
+@runtime_checkable
+class TextEncoder(SentenceEncoder, Protocol):
+    """A :class:`SentenceEncoder` without a length limit (one window per text) that also encodes
+    raw strings directly, without token lists in between: ``predict`` on strings then skips
+    building a Python string and offset pair per character."""
+
+    def encode_texts(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """``encode(tokenize(text)[0])`` of each text; one row per token."""
+
+
 class EmissionScorer(abc.ABC):
     """The network side of a model: emission scores of padded ids, and the CRF's scores."""
 
@@ -103,6 +113,7 @@ class Predictor:
         self.tags, self.tag_scheme = list(tags), tag_scheme
         self.data_scheme = data_scheme or tag_scheme
         self._writers: dict = {}  # target scheme -> tag writer (parsing every tag pair costs ~50 us a call)
+        self._encodes_texts = isinstance(encoder, TextEncoder)
 
     def _writer(self, target: str | None):
         target = normalize_scheme(target or self.data_scheme)
@@ -110,16 +121,31 @@ class Predictor:
             self._writers[target] = tag_writer(self.tags, self.tag_scheme, target)
         return self._writers[target]
 
+    def _decode_batches(self, scores: bool, nbest: int, progress: bool):
+        """``run_in_batches``'s function: emissions of all padded batches, then Viterbi on each."""
+        params = self.scorer.crf_scores()
+
+        def decode_batches(batches, lengths):
+            return [decode_emissions(e, n, params, self.tags, self.tag_scheme, scores, nbest)
+                    for e, n in zip(self.scorer.emissions_many(batches, progress), lengths)]
+
+        return decode_batches
+
+    def _decode_texts(self, x, batch_size: int, progress: bool) -> list[Decoded] | None:
+        """Best paths of raw strings encoded straight from the text (a :class:`TextEncoder`), or
+        ``None`` when ``x`` is not all strings."""
+        if not self._encodes_texts or not isinstance(x, (list, tuple)) or not all(isinstance(t, str) for t in x):
+            return None
+        ids = self.encoder.encode_texts(x)
+        return run_in_batches(ids, [len(i) for i in ids], self._decode_batches(False, 0, progress), batch_size)
+
     def _decode(self, x, batch_size: int, scores: bool = False, nbest: int = 0, progress: bool = False):
         """``(items, decoded)``: each input as ``(tokens, text, offsets)`` and its :class:`Decoded`."""
         items = normalize_inputs(x, self.encoder.tokenize)
         windows = [self.encoder.windows(tokens) for tokens, _, _ in items]
         decoded: list[Decoded] = [EMPTY] * len(items)
         params = self.scorer.crf_scores()
-
-        def decode_batches(batches, lengths):
-            return [decode_emissions(e, n, params, self.tags, self.tag_scheme, scores, nbest)
-                    for e, n in zip(self.scorer.emissions_many(batches, progress), lengths)]
+        decode_batches = self._decode_batches(scores, nbest, progress)
 
         whole = [i for i, w in enumerate(windows) if len(w) == 1]
         if whole:
@@ -159,7 +185,9 @@ class Predictor:
         marginal probability (forward-backward) of the tag chosen at token ``t``, in the
         model's own scheme. ``progress=True`` shows a progress bar over batches.
         """
-        _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
+        decoded = None if return_scores else self._decode_texts(x, batch_size, progress)
+        if decoded is None:
+            _, decoded = self._decode(x, batch_size, scores=return_scores, progress=progress)
         write = self._writer(tag_scheme)
         tags = write([d.path for d in decoded])
         if return_scores:

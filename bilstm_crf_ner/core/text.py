@@ -12,7 +12,10 @@ into the original string, so predictions map back to the user's text exactly.
 
 from __future__ import annotations
 
+import functools
 import re
+
+import numpy as np
 
 _WORD = re.compile(r"\S+")
 _SPACE = re.compile(r"\s")  # the characters str.isspace() accepts
@@ -38,3 +41,18 @@ def word_tokens(text: str):
 
 
 TOKENIZERS = {"char": char_tokens, "word": word_tokens}
+
+#: Every code point ``str.isspace()`` accepts lies below this one (U+3000 is the last).
+SPACE_LIMIT = 0x3001
+
+
+def has_space(text: str) -> bool:
+    """Whether ``text`` has a character ``char_tokens`` drops."""
+    return _SPACE.search(text) is not None
+
+
+@functools.lru_cache(maxsize=None)
+def space_table() -> np.ndarray:
+    """``table[c]`` is True where code point ``c`` (below :data:`SPACE_LIMIT`) is whitespace:
+    the characters ``char_tokens`` drops, for tokenizing code-point arrays."""
+    return np.array([chr(c).isspace() for c in range(SPACE_LIMIT)], dtype=bool)

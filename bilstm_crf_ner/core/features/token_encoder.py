@@ -22,7 +22,7 @@ import numpy as np
 
 from ..errors import ModelLoadError
 from ..fileio import read_json, write_json
-from ..text import TOKENIZERS
+from ..text import SPACE_LIMIT, TOKENIZERS, has_space, space_table
 from ..vocab import UNK_ID, Vocabulary
 from .codes import BATCHED_FROM_TOKENS, code_points, pack
 from .hashtable import IntHashTable
@@ -120,14 +120,39 @@ class TokenEncoder:
         text = "".join(flat)
         if len(flat) < self.batched_from_tokens or len(text) != len(flat) or "" in flat or SEPARATOR in text:
             return [self.encode(tokens) for tokens in sentences]  # tiny, or not all tokens one character
-        codes = code_points(text)
+        return self._encode_characters(code_points(text), np.array([len(s) for s in sentences], dtype=np.int64))
+
+    def encode_texts(self, texts: Sequence[str]) -> list[np.ndarray]:
+        """``encode(tokenize(text)[0])`` of each raw string, without building token lists: a
+        character model's texts go to code points in one step, whitespace dropped as
+        ``tokenize`` drops it (what ``predict`` on strings runs; the same ids, tested)."""
+        texts = list(texts)
+        if not texts:
+            return []
+        joined = "".join(texts)
+        if self.token_unit != "char" or len(joined) < self.batched_from_tokens or SEPARATOR in joined:
+            return self.encode_many([self.tokenize(text)[0] for text in texts])
+        codes = code_points(joined)
+        counts = np.fromiter(map(len, texts), dtype=np.int64, count=len(texts))
+        if has_space(joined):
+            space = np.zeros(len(codes), dtype=bool)
+            low = codes < SPACE_LIMIT
+            space[low] = space_table()[codes[low]]
+            owner = np.repeat(np.arange(len(texts)), counts)
+            counts = counts - np.bincount(owner[space], minlength=len(texts))
+            codes = codes[~space]
+        return self._encode_characters(codes, counts)
+
+    def _encode_characters(self, codes: np.ndarray, counts: np.ndarray) -> list[np.ndarray]:
+        """The ids of sentences of single-character tokens, from their code points (joined) and
+        token counts: a table lookup per character, bigrams as packed code-point pairs, the
+        lexicon walked on the same code points."""
         ids = np.full(len(codes), UNK_ID, dtype=np.int32)
         inside = codes < len(self._char_ids)
         ids[inside] = self._char_ids[codes[inside]]
         rare = np.flatnonzero(codes >= CHAR_TABLE_LIMIT)  # beyond the table: looked up by name
         if len(rare):
-            ids[rare] = self.vocab.encode([flat[i] for i in rare])
-        counts = np.array([len(tokens) for tokens in sentences], dtype=np.int64)
+            ids[rare] = self.vocab.encode([chr(c) for c in codes[rare].tolist()])
         if self.channels == 1:
             return np.split(ids, np.cumsum(counts)[:-1])
         out = np.empty((len(ids), self.channels), dtype=np.int32)
@@ -138,9 +163,11 @@ class TokenEncoder:
             bigram_ids = self._bigram_ids.get(pack(codes, following))
             out[:, 1] = np.where(bigram_ids < 0, UNK_ID, bigram_ids)
         if self.lexicon is not None:
-            lexicon_ids = self.lexicon.encode_characters(codes, counts) if self.lexicon.joiner == "" else \
-                np.concatenate(self.lexicon.encode_many(sentences) or [np.zeros((0, 3), np.int32)])
-            out[:, -3:] = lexicon_ids
+            if self.lexicon.joiner == "":
+                out[:, -3:] = self.lexicon.encode_characters(codes, counts)
+            else:
+                sentences = [[chr(c) for c in part] for part in np.split(codes, np.cumsum(counts)[:-1])]
+                out[:, -3:] = np.concatenate(self.lexicon.encode_many(sentences) or [np.zeros((0, 3), np.int32)])
         return np.split(out, np.cumsum(counts)[:-1])
 
     def describe(self) -> dict:
