@@ -1,6 +1,9 @@
 """Token feature ids: the batched encoder gives exactly the per-sentence ids."""
 
+import contextlib
+
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,11 +15,27 @@ CHARS = ["a", "b", "中", "国", "\U00030001", "\U0001F600", SEPARATOR, " "]
 TOKENS = st.sampled_from(CHARS + ["ab", "", "</s>"])
 
 
+@contextlib.contextmanager
+def lookups(kind):
+    """Character and bigram ids by the compiled loop (numba is in the test extra: the default) or numpy's."""
+    from bilstm_crf_ner.core.features import token_encoder
+
+    assert token_encoder.compiled_character_ids() is not None
+    original = token_encoder.compiled_character_ids
+    if kind == "numpy":
+        token_encoder.compiled_character_ids = lambda: None
+    try:
+        yield
+    finally:
+        token_encoder.compiled_character_ids = original
+
+
+@pytest.mark.parametrize("kind", ["compiled", "numpy"])
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.lists(st.sampled_from(CHARS), max_size=8), min_size=1, max_size=5),
        st.lists(st.lists(TOKENS, max_size=8), max_size=5),
        st.booleans(), st.booleans())
-def test_encode_many_equals_encode(train, sentences, with_bigrams, with_lexicon):
+def test_encode_many_equals_encode(kind, train, sentences, with_bigrams, with_lexicon):
     vocab = Vocabulary.build(train)
     bigram_vocab = Vocabulary.build([bigrams(s) for s in train]) if with_bigrams else None
     lexicon = Lexicon({"中国": "ns", "ab": "x", "a\U00030001b": "y"}) if with_lexicon else None
@@ -25,7 +44,8 @@ def test_encode_many_equals_encode(train, sentences, with_bigrams, with_lexicon)
     if lexicon is not None:
         lexicon.batched_from_tokens = 0
     for batch in (sentences, [[t for t in s if len(t) == 1 and t != SEPARATOR] for s in sentences]):
-        many = encoder.encode_many(batch)
+        with lookups(kind):
+            many = encoder.encode_many(batch)
         assert len(many) == len(batch)
         for tokens, ids in zip(batch, many):
             single = encoder.encode(tokens)
@@ -71,9 +91,10 @@ def test_character_bigram_keys_equal_a_loop_over_the_vocabulary(entries):
 TEXT_CHARS = st.sampled_from(CHARS + ["\u3000", "\t", "\n", "\xa0", "国"])
 
 
+@pytest.mark.parametrize("kind", ["compiled", "numpy"])
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(TEXT_CHARS, max_size=12), max_size=6), st.booleans(), st.booleans(), st.booleans())
-def test_encode_texts_equals_tokenize_then_encode(texts, with_bigrams, with_lexicon, batched):
+def test_encode_texts_equals_tokenize_then_encode(kind, texts, with_bigrams, with_lexicon, batched):
     """Raw strings straight to ids (whitespace of every kind dropped, rare and separator
     characters, empty texts) give what tokenizing then encoding gives."""
     train = [list("ab中国"), ["\U00030001", "a"]]
@@ -86,7 +107,8 @@ def test_encode_texts_equals_tokenize_then_encode(texts, with_bigrams, with_lexi
         if lexicon is not None:
             lexicon.batched_from_tokens = 0
     expected = [encoder.encode(encoder.tokenize(text)[0]) for text in texts]
-    got = encoder.encode_texts(texts)
+    with lookups(kind):
+        got = encoder.encode_texts(texts)
     assert len(got) == len(texts)
     for ids, want in zip(got, expected):
         assert ids.dtype == np.int32 and ids.tolist() == want.tolist()

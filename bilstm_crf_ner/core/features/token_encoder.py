@@ -14,12 +14,14 @@ encoder is pure numpy so the exported runtime computes exactly the ids the model
 
 from __future__ import annotations
 
+import functools
 import itertools
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from ..compiled import numba_enabled
 from ..errors import ModelLoadError
 from ..fileio import read_json, write_json
 from ..text import SPACE_LIMIT, TOKENIZERS, has_space, space_table
@@ -62,6 +64,17 @@ def character_bigram_keys(tokens: Sequence[str]) -> tuple[np.ndarray, np.ndarray
             keys.append(pack(codes[keep, 0], np.full(int(keep.sum()), END_CODE, dtype=np.int64)))
         ids.append(index[keep])
     return np.concatenate(keys), np.concatenate(ids)
+
+
+@functools.lru_cache(maxsize=None)
+def compiled_character_ids():
+    """The numba lookups (:func:`~bilstm_crf_ner.core.features.token_encoder_numba.character_ids`:
+    the numpy code's ids), or ``None`` without numba or with ``BILSTM_CRF_NER_NUMBA=0``."""
+    if not numba_enabled():
+        return None
+    from .token_encoder_numba import character_ids
+
+    return character_ids
 
 
 class TokenEncoder:
@@ -147,21 +160,26 @@ class TokenEncoder:
         """The ids of sentences of single-character tokens, from their code points (joined) and
         token counts: a table lookup per character, bigrams as packed code-point pairs, the
         lexicon walked on the same code points."""
-        ids = np.full(len(codes), UNK_ID, dtype=np.int32)
-        inside = codes < len(self._char_ids)
-        ids[inside] = self._char_ids[codes[inside]]
+        out = np.empty((len(codes), self.channels), dtype=np.int32)
+        compiled = compiled_character_ids()
+        if compiled is not None:
+            compiled(codes, counts, self._char_ids, None if self._bigram_ids is None else self._bigram_ids.table,
+                     END_CODE, out)
+        else:
+            ids = np.full(len(codes), UNK_ID, dtype=np.int32)
+            inside = codes < len(self._char_ids)
+            ids[inside] = self._char_ids[codes[inside]]
+            out[:, 0] = ids
+            if self.bigram_vocab is not None:
+                following = np.append(codes[1:], END_CODE)
+                following[np.cumsum(counts)[counts > 0] - 1] = END_CODE  # each sentence's last token
+                bigram_ids = self._bigram_ids.get(pack(codes, following))
+                out[:, 1] = np.where(bigram_ids < 0, UNK_ID, bigram_ids)
         rare = np.flatnonzero(codes >= CHAR_TABLE_LIMIT)  # beyond the table: looked up by name
         if len(rare):
-            ids[rare] = self.vocab.encode([chr(c) for c in codes[rare].tolist()])
+            out[rare, 0] = self.vocab.encode([chr(c) for c in codes[rare].tolist()])
         if self.channels == 1:
-            return np.split(ids, np.cumsum(counts)[:-1])
-        out = np.empty((len(ids), self.channels), dtype=np.int32)
-        out[:, 0] = ids
-        if self.bigram_vocab is not None:
-            following = np.append(codes[1:], END_CODE)
-            following[np.cumsum(counts)[counts > 0] - 1] = END_CODE  # each sentence's last token
-            bigram_ids = self._bigram_ids.get(pack(codes, following))
-            out[:, 1] = np.where(bigram_ids < 0, UNK_ID, bigram_ids)
+            return np.split(np.ascontiguousarray(out[:, 0]), np.cumsum(counts)[:-1])
         if self.lexicon is not None:
             if self.lexicon.joiner == "":
                 out[:, -3:] = self.lexicon.encode_characters(codes, counts)
