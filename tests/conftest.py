@@ -1,4 +1,5 @@
 import atexit
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -27,6 +28,21 @@ def empty_dataset_cache(tmp_path_factory):
 
 def msra_dir() -> Path:
     return Path(os.environ.get("MSRA_DIR", DEFAULT_MSRA))
+
+
+@contextlib.contextmanager
+def compiled_or_numpy(module, switch: str, kind: str):
+    """Run the block with ``module``'s compiled kernel (``kind="compiled"``: numba is in the test
+    extra, so it is what runs by default) or its numpy twin (``"numpy"``), by patching the
+    ``switch()`` function that returns the kernel or ``None``."""
+    original = getattr(module, switch)
+    assert original() is not None
+    if kind == "numpy":
+        setattr(module, switch, lambda: None)
+    try:
+        yield
+    finally:
+        setattr(module, switch, original)
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,10 @@ def test_chinese_characters_get_exactly_one_piece_each(chinese_vocab):
     assert pieces[5:8] == ["ａ", "ｂ", "ｃ"]  # full-width capitals: lower-cased as BERT's tokenizer does
     assert pieces[text.index("P")] == "p" and pieces[text.index("é")] == "e"
     assert pieces[text.index("\u200b")] == "[UNK]"  # unknown: [UNK], offsets unchanged
+    # Sample tokens (export checks, the export's timing workload through predict) are valid tokens:
+    # this vocabulary holds U+2028, a whitespace character predict refuses as a token.
+    known = aligner.known_tokens("char")
+    assert "\u2028" in chinese_vocab and known and not any(t.isspace() for t in known)
 
 
 def test_words_are_labelled_on_their_first_piece():

@@ -279,18 +279,18 @@ def test_export_times_engines_end_to_end_on_the_workload(exported, msra, monkeyp
     model, path = exported
     backends = {"onnxruntime": ONNXRuntimeBackend(path / "model.onnx"), "openvino": OpenVINOBackend(path / "model.xml")}
     texts = ["".join(tokens) for tokens in msra[2][:40]]
+    expected = model.predict(texts)
     calls = []
     predict = Predictor.predict
 
     def spy(self, x, *args, **kwargs):
         out = predict(self, x, *args, **kwargs)
-        calls.append((id(getattr(self.scorer, "backend", self.scorer)), list(x), out))
+        calls.append((id(self.scorer.backend), list(x), out))
         return out
 
     monkeypatch.setattr(Predictor, "predict", spy)
     timed = time_engines(model, path, backends, {}, workload=texts, repeats=2)
     assert set(timed["workload"]) == set(timed["16x128"]) == {("onnxruntime", "f32", False), ("openvino", "f32", False)}
     assert all(ms > 0 for ms in timed["workload"].values())
-    assert sorted(Counter(backend for backend, _, _ in calls).values()) == [3, 3], [(b, len(x)) for b, x, _ in calls]  # warm-up + 2 rounds each
-    expected = model.predict(texts)
+    assert sorted(Counter(backend for backend, _, _ in calls).values()) == [3, 3]  # warm-up + 2 rounds each
     assert all(x == texts and tags == expected for _, x, tags in calls)

@@ -1,7 +1,5 @@
 """Token feature ids: the batched encoder gives exactly the per-sentence ids."""
 
-import contextlib
-
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -9,25 +7,18 @@ from hypothesis import strategies as st
 
 from bilstm_crf_ner.core.features import SEPARATOR, Lexicon, TokenEncoder, bigrams
 from bilstm_crf_ner.core.vocab import Vocabulary
+from conftest import compiled_or_numpy
 
 # Single characters (some beyond the code-point table, one the bigram separator), longer and empty tokens.
 CHARS = ["a", "b", "中", "国", "\U00030001", "\U0001F600", SEPARATOR, " "]
 TOKENS = st.sampled_from(CHARS + ["ab", "", "</s>"])
 
 
-@contextlib.contextmanager
 def lookups(kind):
-    """Character and bigram ids by the compiled loop (numba is in the test extra: the default) or numpy's."""
+    """Character and bigram ids by the compiled loop or numpy's."""
     from bilstm_crf_ner.core.features import token_encoder
 
-    assert token_encoder.compiled_character_ids() is not None
-    original = token_encoder.compiled_character_ids
-    if kind == "numpy":
-        token_encoder.compiled_character_ids = lambda: None
-    try:
-        yield
-    finally:
-        token_encoder.compiled_character_ids = original
+    return compiled_or_numpy(token_encoder, "compiled_character_ids", kind)
 
 
 @pytest.mark.parametrize("kind", ["compiled", "numpy"])

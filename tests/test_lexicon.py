@@ -1,6 +1,5 @@
 """Lexicon features: dictionary matches as extra id channels, in Keras, save/load and export."""
 
-import contextlib
 import json
 
 import numpy as np
@@ -12,19 +11,12 @@ from bilstm_crf_ner import BareEmbedding, BLSTMCRFModel, ConfigError, CorpusForm
 from bilstm_crf_ner.core.features import Lexicon, read_lexicon
 from bilstm_crf_ner.core.features import lexicon as lexicon_module
 from bilstm_crf_ner.core.features.codes import code_points
+from conftest import compiled_or_numpy
 
 
-@contextlib.contextmanager
 def walk(matcher):
-    """Match with the compiled walk (numba is in the test extra: what runs by default) or numpy's."""
-    assert lexicon_module.compiled_walk() is not None
-    original = lexicon_module.compiled_walk
-    if matcher == "numpy":
-        lexicon_module.compiled_walk = lambda: None
-    try:
-        yield
-    finally:
-        lexicon_module.compiled_walk = original
+    """Match with the compiled walk or numpy's."""
+    return compiled_or_numpy(lexicon_module, "compiled_walk", matcher)
 
 
 def brute_force(words, tokens, max_length):

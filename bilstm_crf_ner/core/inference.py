@@ -153,8 +153,8 @@ def tag_writer(tags: Sequence[str], model_scheme: str, target_scheme: str):
     BIOES paths that are valid (constrained Viterbi gives nothing else) become BIO tag by tag
     (S -> B, E -> I); anything else goes through :func:`~bilstm_crf_ner.core.tags.convert_tags`,
     which reads entity spans leniently, so both give the same tags. The table lookups and the
-    validity check run on all paths of a call at once (an object-array gather is ~5x faster than
-    a list comprehension per tag).
+    validity check run on all paths of a call at once (an object-array gather, not a Python loop
+    per tag).
     """
     names = np.array(list(tags), dtype=object)
     if target_scheme == model_scheme:

@@ -121,9 +121,9 @@ class Predictor:
             self._writers[target] = tag_writer(self.tags, self.tag_scheme, target)
         return self._writers[target]
 
-    def _decode_batches(self, scores: bool, nbest: int, progress: bool):
-        """``run_in_batches``'s function: emissions of all padded batches, then Viterbi on each."""
-        params = self.scorer.crf_scores()
+    def _decode_batches(self, params, scores: bool, nbest: int, progress: bool):
+        """``run_in_batches``'s function: emissions of all padded batches, then Viterbi on each
+        with the CRF scores ``params``."""
 
         def decode_batches(batches, lengths):
             return [decode_emissions(e, n, params, self.tags, self.tag_scheme, scores, nbest)
@@ -137,7 +137,8 @@ class Predictor:
         if not self._encodes_texts or not isinstance(x, (list, tuple)) or not all(isinstance(t, str) for t in x):
             return None
         ids = self.encoder.encode_texts(x)
-        return run_in_batches(ids, [len(i) for i in ids], self._decode_batches(False, 0, progress), batch_size)
+        decode_batches = self._decode_batches(self.scorer.crf_scores(), False, 0, progress)
+        return run_in_batches(ids, [len(i) for i in ids], decode_batches, batch_size)
 
     def _decode(self, x, batch_size: int, scores: bool = False, nbest: int = 0, progress: bool = False):
         """``(items, decoded)``: each input as ``(tokens, text, offsets)`` and its :class:`Decoded`."""
@@ -145,7 +146,7 @@ class Predictor:
         windows = [self.encoder.windows(tokens) for tokens, _, _ in items]
         decoded: list[Decoded] = [EMPTY] * len(items)
         params = self.scorer.crf_scores()
-        decode_batches = self._decode_batches(scores, nbest, progress)
+        decode_batches = self._decode_batches(params, scores, nbest, progress)
 
         whole = [i for i, w in enumerate(windows) if len(w) == 1]
         if whole:

@@ -123,10 +123,12 @@ class WordPieceAligner:
         return aligned_ids(self.pieces(tokens, unit), [self.cls], [self.sep])
 
     def known_tokens(self, unit: str) -> list[str]:
-        """Single characters (``"char"``) or whole alphabetic words (``"word"``: no ``##``
-        continuations, no ``[SPECIAL]`` tokens) of the vocabulary (computed once per unit)."""
+        """Single characters (``"char"``: whitespace entries left out, as text never has them as
+        tokens) or whole alphabetic words (``"word"``: no ``##`` continuations, no ``[SPECIAL]``
+        tokens) of the vocabulary (computed once per unit)."""
         if unit not in self._known:
-            self._known[unit] = [t for t in self.vocab if (len(t) == 1 if unit == "char" else t.isalpha())]
+            self._known[unit] = [t for t in self.vocab
+                                 if (len(t) == 1 and not t.isspace() if unit == "char" else t.isalpha())]
         return self._known[unit]
 
 

@@ -240,8 +240,7 @@ def workload_sentences(model, sentences=None, rng: np.random.Generator | None = 
         return [s for s in sentences if not isinstance(s, str) or s.strip()]
     rng = rng or np.random.default_rng(4)
     lengths = np.clip(rng.gamma(2.0, longest / 5, size=count).astype(int), 2, longest)
-    # A vocabulary may hold whitespace entries, which predict refuses as tokens.
-    return [[t for t in model.embedding.sample_tokens(rng, int(length)) if t and not t.isspace()] for length in lengths]
+    return [model.embedding.sample_tokens(rng, int(length)) for length in lengths]
 
 
 def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_backend=None, workload=None,

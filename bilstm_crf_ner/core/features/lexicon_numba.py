@@ -6,11 +6,11 @@ pick the longest per token (about 1 µs a character for jieba's dictionary on MS
 lexicon model's encoding). Here the same trie (the root table and the
 :class:`~bilstm_crf_ner.core.features.hashtable.IntHashTable` slots, probed the same way) is walked
 level by level too, but each level is a few tight loops over the walkers: their table reads are
-independent, so the CPU overlaps the cache misses (the trie is tens of MB and cold right after a
-model run: 0.76 -> see docs/benchmarks.md). The words found are then applied in the order a walk
-start by start would find them: longest word first, the earliest start on ties, as the numpy code
-chooses (``tests/test_lexicon.py`` holds the two to each other). numba is the optional ``[fast]``
-extra; compiled code is cached on disk after the first use.
+independent, so the CPU overlaps the cache misses (the trie is tens of MB, and cold right after a
+model run). The words found are then applied in the order a walk start by start would find them:
+longest word first, the earliest start on ties, as the numpy code chooses
+(``tests/test_lexicon.py`` holds the two to each other). numba is the optional ``[fast]`` extra;
+compiled code is cached on disk after the first use.
 """
 
 from __future__ import annotations
@@ -19,10 +19,7 @@ import numba
 import numpy as np
 
 from .codes import CODE_POINT_BITS
-from .hashtable import IntHashTable
-from .hashtable_numba import shift_and_mask
-
-_MULTIPLIER = IntHashTable.MULTIPLIER
+from .hashtable_numba import probe, shift_and_mask, slot_of
 
 
 @numba.njit(cache=True, nogil=True)
@@ -78,20 +75,14 @@ def _walk(codes, starts, limits, stop_at, root, keys, values, shift, mask, word_
         for i in range(alive):  # every walker's first probe for its next character
             if position[i] < limits[begin[i]]:
                 key[i] = (state[i] << CODE_POINT_BITS) | codes[position[i]]
-                slot[i] = np.int64((np.uint64(key[i]) * _MULTIPLIER) >> shift)
+                slot[i] = slot_of(key[i], shift)
                 stored[i] = keys[slot[i]]
             else:
                 key[i] = -1  # at its sentence's end
         moving = 0
-        for i in range(alive):  # resolve the probes (triangular probing as IntHashTable); keep the hits
-            if key[i] < 0:
-                continue
-            here, seen, step = slot[i], stored[i], 0
-            while seen != key[i] and seen != -1:
-                step += 1
-                here = (here + step) & mask
-                seen = keys[here]
-            if seen == -1:
+        for i in range(alive):  # resolve the probes; keep the walkers whose edge exists
+            here = probe(keys, mask, key[i], slot[i], stored[i]) if key[i] >= 0 else -1
+            if here < 0:
                 continue
             begin[moving], position[moving], slot[moving] = begin[i], position[i] + 1, here
             moving += 1
