@@ -128,3 +128,20 @@ def tiny_bert() -> Path:
         random_bert.main(["--smoke", "--output", str(tmp / final.name)])
         _publish(tmp, final)
     return final
+
+
+def tiny_bert_export(data_dir=None) -> Path:
+    """A BiLSTM(8)-CRF on :func:`tiny_bert`, trained one epoch on 64 MSRA sentences, exported
+    without timing (f32 IR with the transformer fusions)."""
+    final = cache_dir() / "tiny-bert-ir"
+    if not (final / "metadata.json").is_file():
+        from bilstm_crf_ner import BERTEmbedding, BLSTMCRFModel, read_conll
+        from bilstm_crf_ner.corpus import msra_files
+
+        x, y = read_conll(msra_files(data_dir)["train"])
+        model = BLSTMCRFModel(BERTEmbedding(str(tiny_bert()), sequence_length=32), lstm_units=8, seed=1)
+        model.fit(x[:SENTENCES], y[:SENTENCES], epochs=1, batch_size=32, verbose=0)
+        tmp = Path(tempfile.mkdtemp(dir=cache_dir()))
+        model.export(tmp / final.name, measure=False)
+        _publish(tmp, final)
+    return final

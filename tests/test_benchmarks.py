@@ -30,6 +30,7 @@ EXPECTED_KEYS = {
     "accuracy_speed.py": {"cpu", "points"},
     "calibration.py": {"model", "entities", "precision", "ece", "bins", "decode_64_sentences_s",
                        "predict_1000_sentences_s"},
+    "ir_fusion.py": {"cpu", "fused_ops", "results"},
     "int8_accuracy.py": {"test_sentences", "speed_16x128_at_export", "precision_agreement_at_export", "results"},
     "random_bert.py": {"vocab_size", "hidden_size", "num_hidden_layers", "num_attention_heads", "hidden_act"},
     "random_transformer.py": {"model_type", "vocab_size", "hidden_size", "num_hidden_layers", "position_buckets"},

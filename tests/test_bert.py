@@ -408,6 +408,8 @@ def test_exported_chinese_bert_model_tags_like_keras(tiny_chinese_model, msra, t
     meta = json.loads((path / "metadata.json").read_text())
     assert meta["tokenizer"]["type"] == "wordpiece" and (path / "bert_vocab.txt").is_file()
     assert max(meta["parity"].values()) < 1e-3
+    # OpenVINO runs its fused kernels: 1 + 2 per layer norms, one attention block per layer
+    assert meta["graph"]["openvino_fused"] == {"layer_norm": 5, "attention": 2}
     tagger = Tagger.load(path, backend=backend, precision="f32")
     sample = msra[2][:300]  # real sentences of 1 to 100+ characters: many are cut into windows of 46
     assert tagger.predict(sample, batch_size=16) == model.predict(sample)

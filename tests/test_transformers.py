@@ -252,6 +252,11 @@ def test_tagging_save_load_and_export_keep_the_tags(checkpoints, msra, family, t
     model.export(tmp_path / "ir", int8_calibration=int8_calibration, measure=False)
     meta = json.loads((tmp_path / "ir" / "metadata.json").read_text())
     assert meta["tokenizer"]["type"] == "subword" and max(meta["parity"].values()) < 1e-3
+    # OpenVINO runs fused layer norms (embeddings + 2 per layer) and attention, except DeBERTa's
+    # disentangled attention, which is not the masked-softmax pattern the rewrite matches.
+    layers = checkpoints[family][1].get("num_hidden_layers", checkpoints[family][1].get("n_layers"))
+    assert meta["graph"]["openvino_fused"] == {"layer_norm": 1 + 2 * layers,
+                                               "attention": 0 if family == "deberta-v2" else layers}
     for backend in ("onnxruntime", "openvino"):
         tagger = Tagger.load(tmp_path / "ir", backend=backend, precision="f32")
         assert tagger.predict(sample, batch_size=16) == predicted

@@ -396,7 +396,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         step("ONNX")
         network_to_onnx(network, model.input_spec(), tmp / ONNX_FILE)
         step("OpenVINO IR")
-        onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
+        fused = onnx_to_openvino(tmp / ONNX_FILE, tmp / IR_XML_FILE, compress_to_fp16)
         step("parity check")
         parity, backends = check_parity(model, network, tmp)
         int8 = int8_backend = ort_int8 = None
@@ -420,6 +420,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
         bar.close()
         tokenizer = model.embedding.encoder.save(tmp)
         metadata = export_metadata(model, network, tokenizer, parity, speeds, default, agreement, int8, ovms_name)
+        metadata["graph"]["openvino_fused"] = fused
         metadata["speed_workload"] = workload_speeds
         metadata["onnxruntime_int8"] = ort_int8
         write_json(tmp / METADATA_FILE, metadata, indent=1)

@@ -55,12 +55,17 @@ def network_to_onnx(network, input_spec, path: Path, opset: int = OPSET):
     return proto
 
 
-def onnx_to_openvino(onnx_path: Path, xml_path: Path, compress_to_fp16: bool = False):
-    """Convert the ONNX file to OpenVINO IR (``.xml`` + ``.bin``)."""
+def onnx_to_openvino(onnx_path: Path, xml_path: Path, compress_to_fp16: bool = False) -> dict:
+    """Convert the ONNX file to OpenVINO IR (``.xml`` + ``.bin``), with transformer layer norms and
+    attention rewritten into OpenVINO's fused ops (:mod:`.graph_fusion`); returns how many were."""
     import openvino as ov
+
+    from .graph_fusion import fuse_transformer_blocks
 
     try:
         model = ov.convert_model(str(onnx_path))
+        fused = fuse_transformer_blocks(model)
         ov.save_model(model, str(xml_path), compress_to_fp16=compress_to_fp16)
     except Exception as exc:
         raise ExportError(f"OpenVINO conversion failed: {exc}") from exc
+    return fused

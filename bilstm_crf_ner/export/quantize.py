@@ -53,7 +53,7 @@ def quantize_ir(xml_path: Path, out_xml: Path, calibration: Sequence[np.ndarray]
     keep_float = emission_projection(model)
     # Attention (BERT) needs NNCF's transformer scheme (asymmetric activations, SmoothQuant,
     # sensitive ops in float): the default scheme dropped a fine-tuned MiniLM's F1 from 100 to 76.
-    transformer = any(op.get_type_name() == "Softmax" for op in model.get_ops())
+    transformer = any(op.get_type_name() in ("Softmax", "ScaledDotProductAttention") for op in model.get_ops())
     samples = sum(len(batch) for batch in calibration)
     logger.info("export: INT8 calibration on %d sentences, keeping %s in float", samples, keep_float)
     options = {"model_type": nncf.ModelType.TRANSFORMER} if transformer else {}
