@@ -228,6 +228,29 @@ def test_default_engine_policy():
     assert choose_default({**speeds, ("openvino", "f32", True): 22.0}, agreement, "f32") == ("openvino", "f32", True)
 
 
+
+def test_interleaved_timing_takes_turns_and_keeps_the_median_or_the_fastest_round(monkeypatch):
+    """A busy spell (a slow round) moves medians of few rounds and never the fastest round; the
+    warm-up round is not counted."""
+    import bilstm_crf_ner.runtime.benchmark as benchmark
+
+    clock, order = [0.0], []
+    # seconds per call: round 0 (warm-up) and a busy spell in round 2 that hits only run "b"
+    durations = {"a": [9.0, 1.0, 1.1, 1.2, 1.0, 1.1], "b": [9.0, 1.5, 4.0, 4.0, 1.4, 4.0]}
+
+    def run(name):
+        order.append(name)
+        clock[0] += durations[name][sum(n == name for n in order) - 1]
+
+    monkeypatch.setattr(benchmark.time, "perf_counter", lambda: clock[0])
+    runs = [lambda: run("a"), lambda: run("b")]
+    assert benchmark.interleaved_ms(runs, 5) == pytest.approx([1100.0, 4000.0])
+    assert order == ["a", "b"] * 6
+    order.clear()
+    assert benchmark.interleaved_ms(runs, 5, statistic="min") == pytest.approx([1000.0, 1400.0])
+    with pytest.raises(ValueError, match="statistic"):
+        benchmark.interleaved_ms(runs, 5, statistic="mean")
+
 def test_a_named_backend_gets_the_best_precision_it_has(exported, tmp_path):
     """An export whose default is INT8 on OpenVINO still loads with backend="onnxruntime" alone:
     the user named a backend, not a precision, so ONNX Runtime's f32 is taken (issue 15)."""
