@@ -31,6 +31,9 @@ def test_folder_layout_and_metadata(exported):
     assert meta["tags"] == model.tags and meta["tag_scheme"] == "BIOES" and meta["data_scheme"] == "BIO"
     assert meta["default_backend"] in ("openvino", "onnxruntime") and meta["default_precision"] == "f32"
     assert max(meta["parity"].values()) < 1e-3
+    # a character BiLSTM-CRF has nothing to fuse; the timings say how they were taken
+    assert meta["graph"]["openvino_fused"] == {"layer_norm": 0, "attention": 0}
+    assert meta["speed_statistic"].startswith("fastest")
     import onnx
 
     ops = {n.op_type for n in onnx.load(str(path / "model.onnx")).graph.node}
@@ -228,7 +231,6 @@ def test_default_engine_policy():
     assert choose_default({**speeds, ("openvino", "f32", True): 22.0}, agreement, "f32") == ("openvino", "f32", True)
 
 
-
 def test_interleaved_timing_takes_turns_and_keeps_the_median_or_the_fastest_round(monkeypatch):
     """A busy spell (a slow round) moves medians of few rounds and never the fastest round; the
     warm-up round is not counted."""
@@ -250,6 +252,7 @@ def test_interleaved_timing_takes_turns_and_keeps_the_median_or_the_fastest_roun
     assert benchmark.interleaved_ms(runs, 5, statistic="min") == pytest.approx([1000.0, 1400.0])
     with pytest.raises(ValueError, match="statistic"):
         benchmark.interleaved_ms(runs, 5, statistic="mean")
+
 
 def test_a_named_backend_gets_the_best_precision_it_has(exported, tmp_path):
     """An export whose default is INT8 on OpenVINO still loads with backend="onnxruntime" alone:

@@ -17,33 +17,49 @@ def _c(value, dtype=np.float32):
     return ops.constant(np.asarray(value, dtype=dtype))
 
 
-def layer_norm_graph(channels: int, eps: float = 1e-12, axis: int = -1, minus_one: float = -1.0):
-    """TensorFlow's ``batch_normalization(x, *moments(x))`` as tf2onnx + OpenVINO write it."""
+def layer_norm_graph(channels: int, eps: float = 1e-12, axis: int = -1, minus_one: float = -1.0,
+                     shift_gamma: bool = False, shift_axis: int = -1, keep_dims: bool = True, swapped: bool = False):
+    """TensorFlow's ``batch_normalization(x, *moments(x))`` as tf2onnx + OpenVINO write it; the
+    options change one thing each (a second gamma or another axis for the shift's scale or mean,
+    operands in the other order)."""
     rng = np.random.default_rng(channels)
-    gamma, beta = rng.normal(size=channels).astype(np.float32), rng.normal(size=channels).astype(np.float32)
+    gamma, beta, other = (rng.normal(size=channels).astype(np.float32) for _ in range(3))
     x = ops.parameter([-1, -1, channels], np.float32, name="x")
-    mean = ops.reduce_mean(x, _c([axis], np.int64), True)
+    mean = ops.reduce_mean(x, _c([axis], np.int64), keep_dims)
     diff = ops.subtract(x, mean)
-    variance = ops.reduce_mean(ops.multiply(diff, diff), _c([axis], np.int64), True)
-    scale = ops.multiply(ops.divide(_c(1.0), ops.sqrt(ops.add(variance, _c(eps)))), _c(gamma))
-    shift = ops.add(ops.multiply(ops.multiply(mean, _c(minus_one)), scale), _c(beta))
-    out = ops.add(ops.multiply(x, scale), shift)
+    variance = ops.reduce_mean(ops.multiply(diff, diff), _c([axis], np.int64), keep_dims)
+    inverse = ops.divide(_c(1.0), ops.sqrt(ops.add(variance, _c(eps))))
+    scale = ops.multiply(inverse, _c(gamma))
+    shift_scale = ops.multiply(inverse, _c(other)) if shift_gamma else scale
+    shift_mean = mean if shift_axis == axis else ops.reduce_mean(x, _c([shift_axis], np.int64), True)
+    negated = ops.multiply(_c(minus_one), shift_mean) if swapped else ops.multiply(shift_mean, _c(minus_one))
+    shift = ops.add(ops.multiply(negated, shift_scale), _c(beta))
+    scaled = ops.multiply(scale, x) if swapped else ops.multiply(x, scale)
+    out = ops.add(shift, scaled) if swapped else ops.add(scaled, shift)
     return ov.Model([out], [x]), (gamma, beta, eps)
 
 
-def attention_graph(heads: int, depth: int, bias: float = -1e9, query_order=(0, 2, 3, 1)):
-    """keras-hub's masked-softmax attention as tf2onnx + OpenVINO write it."""
+def attention_graph(heads: int, depth: int, bias: float = -1e9, query_order=(0, 2, 3, 1), zero: float = 0.0,
+                    keep_negated: bool = False, float_mask: bool = False, second_mask: bool = False,
+                    transpose_key: bool = False, key_rank: int = 4):
+    """keras-hub's masked-softmax attention as tf2onnx + OpenVINO write it; the options change
+    one thing each."""
     query = ops.parameter([-1, -1, heads, depth], np.float32, name="query")  # [B, T, H, D], scaled
-    key = ops.parameter([-1, heads, -1, depth], np.float32, name="key")      # [B, H, T, D]
+    key_shape = [-1, heads, -1, depth] if key_rank == 4 else [-1, depth]
+    key = ops.parameter(key_shape, np.float32, name="key")                   # [B, H, T, D]
     value = ops.parameter([-1, heads, -1, depth], np.float32, name="value")
-    mask = ops.parameter([-1, 1, 1, -1], np.bool_, name="mask")              # True = real key
-    scores = ops.transpose(ops.matmul(key, ops.transpose(query, _c(query_order, np.int64)), False, False),
+    mask_type = np.float32 if float_mask else np.bool_
+    mask = ops.parameter([-1, 1, 1, -1], mask_type, name="mask")             # True = real key
+    other_mask = ops.parameter([-1, 1, 1, -1], np.bool_, name="other_mask")
+    key_input = ops.transpose(key, _c([0, 1, 3, 2], np.int64)) if transpose_key else key
+    scores = ops.transpose(ops.matmul(key_input, ops.transpose(query, _c(query_order, np.int64)), transpose_key, False),
                            _c([0, 1, 3, 2], np.int64))
-    keep, dropped = ops.convert(mask, "f32"), ops.convert(ops.logical_not(mask), "f32")
+    keep = ops.convert(ops.logical_not(mask) if keep_negated else mask, "f32")
+    dropped = ops.convert(ops.logical_not(other_mask if second_mask else mask), "f32")
     probs = ops.softmax(ops.add(ops.multiply(scores, keep), ops.multiply(dropped, _c(np.full((1, 1, 1, 1), bias)))), -1)
-    masked = ops.add(ops.multiply(probs, keep), ops.multiply(dropped, _c(np.zeros((1, 1, 1, 1)))))
+    masked = ops.add(ops.multiply(probs, keep), ops.multiply(dropped, _c(np.full((1, 1, 1, 1), zero))))
     out = ops.matmul(masked, value, False, False)
-    return ov.Model([out], [query, key, value, mask])
+    return ov.Model([out], [query, key, value, mask] + ([other_mask] if second_mask else []))
 
 
 def _run(model, *inputs):
@@ -71,7 +87,7 @@ def test_layer_norm_becomes_mvn_and_computes_the_same(batch, time, channels, eps
 def test_attention_becomes_sdpa_and_computes_the_same(batch, time, heads, data):
     depth = 8
     rng = np.random.default_rng(batch * 100 + time)
-    lengths = data.draw(st.lists(st.integers(1, time), min_size=batch, max_size=batch))
+    lengths = data.draw(st.lists(st.integers(0, time), min_size=batch, max_size=batch))
     query = rng.normal(size=(batch, time, heads, depth)).astype(np.float32)
     key, value = (rng.normal(size=(batch, heads, time, depth)).astype(np.float32) for _ in range(2))
     mask = (np.arange(time)[None, :] < np.array(lengths)[:, None])[:, None, None, :]
@@ -82,13 +98,23 @@ def test_attention_becomes_sdpa_and_computes_the_same(batch, time, heads, data):
     after = _run(model, query, key, value, mask)
     q = query.transpose(0, 2, 1, 3)
     scores = np.where(mask, q @ key.transpose(0, 1, 3, 2), -np.inf)
-    probs = np.exp(scores - scores.max(-1, keepdims=True))
-    expected = (probs / probs.sum(-1, keepdims=True)) @ value
-    np.testing.assert_allclose(after, expected, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(before, expected, rtol=1e-4, atol=1e-5)
+    probs = np.exp(scores - scores.max(-1, keepdims=True, initial=-1e30))
+    expected = (probs / np.maximum(probs.sum(-1, keepdims=True), 1e-30)) @ value
+    real = np.array(lengths) > 0  # rows of a whole padded sentence differ (documented) but stay finite
+    np.testing.assert_allclose(after[real], expected[real], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(before[real], expected[real], rtol=1e-4, atol=1e-5)
+    assert np.isfinite(after).all()
 
 
-@pytest.mark.parametrize("change", [{"eps": 0.0}, {"axis": 1}, {"minus_one": -2.0}])
+@pytest.mark.parametrize("swapped", [False, True])
+def test_layer_norms_in_either_operand_order_fuse(swapped):
+    model, _ = layer_norm_graph(8, swapped=swapped)
+    assert fuse_transformer_blocks(model)["layer_norm"] == 1
+
+
+@pytest.mark.parametrize("change", [{"eps": 0.0}, {"axis": 1}, {"minus_one": -2.0}, {"keep_dims": False},
+                                    {"shift_gamma": True}, {"shift_gamma": True, "swapped": True},
+                                    {"shift_axis": 1}, {"shift_axis": 1, "swapped": True}])
 def test_layer_norms_that_differ_stay_as_they_are(change):
     model, _ = layer_norm_graph(8, **change)
     before = _types(model)
@@ -96,12 +122,12 @@ def test_layer_norms_that_differ_stay_as_they_are(change):
     assert _types(model) == before
 
 
-@pytest.mark.parametrize("change", [{"bias": -1.0}, {"query_order": (0, 2, 1, 3)}])
+@pytest.mark.parametrize("change", [{"bias": -1.0}, {"query_order": (0, 2, 1, 3)}, {"zero": 0.5},
+                                    {"keep_negated": True}, {"float_mask": True}, {"second_mask": True},
+                                    {"transpose_key": True}, {"key_rank": 2}])
 def test_attention_that_differs_stays_as_it_is(change):
-    if "query_order" in change:  # query given as [B, T, D, H]: still a valid graph, another meaning
-        model = attention_graph(4, 4, **change)
-    else:
-        model = attention_graph(4, 8, **change)
+    depth = 4 if "query_order" in change else 8  # query read as [B, T, D, H]: valid, another meaning
+    model = attention_graph(4, depth, **change)
     before = _types(model)
     assert fuse_transformer_blocks(model) == {"layer_norm": 0, "attention": 0}
     assert _types(model) == before

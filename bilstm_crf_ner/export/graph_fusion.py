@@ -2,7 +2,9 @@
 
 tf2onnx lowers Keras' ``LayerNormalization`` to TensorFlow's moments arithmetic
 (``x * scale + (beta - mean * scale)`` with ``scale = gamma / sqrt(var + eps)``) and keras-hub's
-masked-softmax attention to ``Select`` arithmetic around a ``Transpose``. OpenVINO's own fusions
+masked softmax to arithmetic on the mask (``scores * keep + dropped * -1e9``, softmax, then
+``probs * keep + dropped * 0``, with ``keep`` and ``dropped`` the boolean mask and its negation
+as floats), with the scores behind a ``Transpose``. OpenVINO's own fusions
 recognise neither form, so each layer norm runs as a dozen element-wise ops and each attention
 block as separate matrix products, transposes, mask arithmetic and softmax. These passes put
 back ``MVN`` (then ``* gamma + beta``) and ``ScaledDotProductAttention``:
@@ -13,9 +15,10 @@ back ``MVN`` (then ``* gamma + beta``) and ``ScaledDotProductAttention``:
   again: identical up to rounding, except for query rows whose keys are all padding (whole
   padded sentences), whose outputs are discarded anyway.
 
-Both are matched with OpenVINO's pattern matcher and check every constant they rely on (axes,
-epsilon, the mask's sign and size, transpose orders); a block that differs in any way is left
-as it is. The export's parity check then compares the rewritten graph with Keras. Graphs without
+Both are matched with OpenVINO's pattern matcher and check what makes them exact: that values
+used twice are the same value, every constant they rely on (reduction axes, epsilon, the mask's
+sign and size, transpose orders), ranks, and that the mask is boolean; a block that differs in
+any way is left as it is. The export's parity check then compares the rewritten graph with Keras. Graphs without
 these blocks (the character BiLSTM-CRF models) are unchanged.
 
 Example (an exported IR; counts depend on the encoder)::
@@ -43,23 +46,29 @@ def _constant(output) -> np.ndarray | None:
     return node.get_data() if node.get_type_name() == "Constant" else None
 
 
-def _is_scalar(output, value: float | None = None, rtol: float = 0.0) -> bool:
+def _rank(output) -> int | None:
+    rank = output.get_partial_shape().rank
+    return rank.get_length() if rank.is_static else None
+
+
+def _scalar(output, rank: int | None) -> float | None:
+    """The value of a one-element constant that broadcasts into a tensor of ``rank`` without
+    raising its rank, else ``None``."""
     data = _constant(output)
-    if data is None or data.size != 1:
-        return False
-    return value is None or bool(np.isclose(float(data.ravel()[0]), value, rtol=rtol, atol=0.0))
+    if data is None or data.size != 1 or rank is None or data.ndim > rank:
+        return None
+    return float(data.ravel()[0])
 
 
 def _same(a, b) -> bool:
     return a.get_node().get_name() == b.get_node().get_name() and a.get_index() == b.get_index()
 
 
-def _last_axis(output, data_output) -> bool:
-    axes = _constant(output)
-    rank = data_output.get_partial_shape().rank
-    if axes is None or axes.size != 1 or not rank.is_static:
-        return False
-    return int(axes.ravel()[0]) in (-1, rank.get_length() - 1)
+def _reduces_last_axis(node) -> bool:
+    """A ``ReduceMean`` over the last axis of its input that keeps that axis (as size 1)."""
+    axes, rank = _constant(node.input_value(1)), _rank(node.input_value(0))
+    return (axes is not None and axes.size == 1 and rank is not None and node.get_keep_dims()
+            and int(axes.ravel()[0]) in (-1, rank - 1))
 
 
 def _transpose_order(output) -> tuple | None:
@@ -70,43 +79,48 @@ def _transpose_order(output) -> tuple | None:
     return None if order is None else tuple(int(i) for i in order.ravel())
 
 
+def _constant_pattern():
+    from openvino.passes import WrapType
+
+    return WrapType("opset13.Constant")
+
+
 def _layer_norm_pass():
     from openvino import opset13 as ops
     from openvino.passes import AnyInput, Matcher, MatcherPass, WrapType
 
-    const = lambda: WrapType("opset13.Constant")  # noqa: E731
+    # ``x`` is an AnyInput, which the matcher holds to one value everywhere it appears; values
+    # used twice otherwise (the mean, the scale, the difference) are checked in ``exact``.
     x = AnyInput()
-    mean = WrapType("opset13.ReduceMean", [x, const()])
-    diff = WrapType("opset13.Subtract", [AnyInput(), mean])
+    mean = WrapType("opset13.ReduceMean", [x, _constant_pattern()])
+    diff = WrapType("opset13.Subtract", [x, mean])
     square = WrapType("opset13.Multiply", [diff, diff])
-    variance = WrapType("opset13.ReduceMean", [square, const()])
-    eps = const()
-    inverse = WrapType("opset13.Divide", [const(), WrapType("opset13.Sqrt", [WrapType("opset13.Add", [variance, eps])])])
-    gamma = const()
+    variance = WrapType("opset13.ReduceMean", [square, _constant_pattern()])
+    one, eps, gamma, minus_one, beta = (_constant_pattern() for _ in range(5))
+    inverse = WrapType("opset13.Divide", [one, WrapType("opset13.Sqrt", [WrapType("opset13.Add", [variance, eps])])])
     scale = WrapType("opset13.Multiply", [inverse, gamma])
-    minus_one = const()
-    beta = const()
-    shift = WrapType("opset13.Add", [WrapType("opset13.Multiply", [WrapType("opset13.Multiply", [mean, minus_one]), scale]),
-                                     beta])
-    scaled_x = WrapType("opset13.Multiply", [AnyInput(), scale])
-    root = WrapType("opset13.Add", [scaled_x, shift])
+    # Second copies, so that operand order cannot swap the mean's and the scale's places.
+    mean_again = WrapType("opset13.ReduceMean", [x, _constant_pattern()])
+    scale_again = WrapType("opset13.Multiply", [AnyInput(), _constant_pattern()])
+    shift = WrapType("opset13.Add", [WrapType("opset13.Multiply", [WrapType("opset13.Multiply", [mean_again, minus_one]),
+                                                                   scale_again]), beta])
+    root = WrapType("opset13.Add", [WrapType("opset13.Multiply", [x, scale]), shift])
+
+    def exact(found) -> bool:
+        rank = _rank(found[x])
+        epsilon = _scalar(found[eps], rank)
+        return (_same(found[mean_again], found[mean]) and _same(found[scale_again], found[scale])
+                and all(_same(value, found[diff]) for value in found[square].get_node().input_values())
+                and _reduces_last_axis(found[mean].get_node()) and _reduces_last_axis(found[variance].get_node())
+                and _scalar(found[one], rank) == 1.0 and _scalar(found[minus_one], rank) == -1.0
+                and epsilon is not None and epsilon > 0)
 
     def rewrite(matcher) -> bool:
         found = matcher.get_pattern_value_map()
-        source = found[x]
-        mean_node, diff_node, scaled_node = found[mean].get_node(), found[diff].get_node(), found[scaled_x].get_node()
-        var_node = found[variance].get_node()
-        inverse_node = found[inverse].get_node()
-        if not (_same(diff_node.input_value(0), source) and _same(diff_node.input_value(1), found[mean])
-                and all(_same(value, found[diff]) for value in found[square].get_node().input_values())
-                and any(_same(value, source) for value in scaled_node.input_values())
-                and mean_node.get_keep_dims() and var_node.get_keep_dims()
-                and _last_axis(mean_node.input_value(1), source) and _last_axis(var_node.input_value(1), source)
-                and _is_scalar(inverse_node.input_value(0), 1.0) and _is_scalar(found[minus_one], -1.0)
-                and _is_scalar(found[eps]) and float(_constant(found[eps]).ravel()[0]) > 0):
+        if not exact(found):
             return False
-        epsilon = float(_constant(found[eps]).ravel()[0])
-        normalized = ops.mvn(source, ops.constant(np.array([-1], dtype=np.int64)), True, epsilon, "inside_sqrt")
+        epsilon = _scalar(found[eps], _rank(found[x]))
+        normalized = ops.mvn(found[x], ops.constant(np.array([-1], dtype=np.int64)), True, epsilon, "inside_sqrt")
         out = ops.add(ops.multiply(normalized, found[gamma]), found[beta])
         out.set_friendly_name(matcher.get_match_root().get_friendly_name())
         matcher.get_match_root().output(0).replace(out.output(0))
@@ -119,49 +133,43 @@ def _attention_pass():
     from openvino import Type, opset13 as ops
     from openvino.passes import AnyInput, Matcher, MatcherPass, WrapType
 
-    const = lambda: WrapType("opset13.Constant")  # noqa: E731
-    key, query, value = AnyInput(), AnyInput(), AnyInput()
-    query_t = WrapType("opset13.Transpose", [query, const()])
-    scores = WrapType("opset13.Transpose", [WrapType("opset13.MatMul", [key, query_t]), const()])
-    keep = WrapType("opset13.Convert", [AnyInput()])
-    dropped = WrapType("opset13.Convert", [WrapType("opset13.LogicalNot", [AnyInput()])])
-    bias_value = const()
+    key, query, value, mask = AnyInput(), AnyInput(), AnyInput(), AnyInput()  # mask: one value throughout
+    query_t = WrapType("opset13.Transpose", [query, _constant_pattern()])
+    scores = WrapType("opset13.Transpose", [WrapType("opset13.MatMul", [key, query_t]), _constant_pattern()])
+    keep = WrapType("opset13.Convert", [mask])
+    dropped = WrapType("opset13.Convert", [WrapType("opset13.LogicalNot", [mask])])
+    bias_value, zero = _constant_pattern(), _constant_pattern()
     bias = WrapType("opset13.Multiply", [dropped, bias_value])
     probs = WrapType("opset13.Softmax", [WrapType("opset13.Add", [WrapType("opset13.Multiply", [scores, keep]), bias])])
-    keep_after = WrapType("opset13.Convert", [AnyInput()])
-    zero = const()
-    dropped_after_mask = WrapType("opset13.Convert", [WrapType("opset13.LogicalNot", [AnyInput()])])
-    dropped_after = WrapType("opset13.Multiply", [dropped_after_mask, zero])
+    keep_after = WrapType("opset13.Convert", [mask])
+    dropped_after = WrapType("opset13.Multiply", [WrapType("opset13.Convert", [WrapType("opset13.LogicalNot", [mask])]),
+                                                 zero])
     masked = WrapType("opset13.Add", [WrapType("opset13.Multiply", [probs, keep_after]), dropped_after])
     root = WrapType("opset13.MatMul", [masked, value])
 
-    def mask_source(output):  # Convert(mask) or Convert(LogicalNot(mask)) -> mask
-        node = output.get_node().input_value(0).get_node()
-        return node.input_value(0) if node.get_type_name() == "LogicalNot" else output.get_node().input_value(0)
+    def exact(found, root_node) -> bool:
+        matmuls = (found[scores].get_node().input_value(0).get_node(), root_node)
+        rank = _rank(found[scores])
+        bias_scalar = _scalar(found[bias_value], rank)
+        return (all(_rank(found[n]) == 4 for n in (query, key, value)) and rank == 4
+                and found[mask].get_element_type() == Type.boolean
+                and _transpose_order(found[query_t]) == (0, 2, 3, 1) and _transpose_order(found[scores]) == (0, 1, 3, 2)
+                and not any(m.get_transpose_a() or m.get_transpose_b() for m in matmuls)
+                and found[probs].get_node().get_axis() in (-1, 3)
+                and _scalar(found[zero], rank) == 0.0 and bias_scalar is not None and bias_scalar <= MASK_BIAS_MAX)
 
     def rewrite(matcher) -> bool:
         found = matcher.get_pattern_value_map()
-        matmuls = (found[scores].get_node().input_value(0).get_node(), matcher.get_match_root())
-        softmax = found[probs].get_node()
-        masks = [mask_source(found[n]) for n in (keep, keep_after)]
-        masks += [mask_source(found[dropped]), mask_source(found[dropped_after_mask])]
-        rank = found[query].get_partial_shape().rank
-        if not (rank.is_static and rank.get_length() == 4
-                and _transpose_order(found[query_t]) == (0, 2, 3, 1) and _transpose_order(found[scores]) == (0, 1, 3, 2)
-                and not any(m.get_transpose_a() or m.get_transpose_b() for m in matmuls)
-                and softmax.get_axis() in (-1, 3)
-                and all(_same(m, masks[0]) for m in masks[1:])
-                and _is_scalar(found[zero], 0.0) and _is_scalar(found[bias_value])
-                and float(_constant(found[bias_value]).ravel()[0]) <= MASK_BIAS_MAX):
+        if not exact(found, matcher.get_match_root()):
             return False
+        dtype = found[query].get_element_type()
         query_4d = ops.transpose(found[query], ops.constant(np.array([0, 2, 1, 3], dtype=np.int64)))
-        mask = found[bias]
-        if mask.get_element_type() != found[query].get_element_type():
-            mask = ops.convert(mask, found[query].get_element_type()).output(0)
-        one = ops.constant(np.array(1.0, dtype=np.float32))
-        if found[query].get_element_type() != Type.f32:
-            one = ops.convert(one, found[query].get_element_type())
-        fused = ops.scaled_dot_product_attention(query_4d, found[key], found[value], mask, one, causal=False)
+        additive_mask = found[bias]
+        if additive_mask.get_element_type() != dtype:
+            additive_mask = ops.convert(additive_mask, dtype).output(0)
+        one = ops.convert(ops.constant(np.array(1.0, dtype=np.float32)), dtype) if dtype != Type.f32 else \
+            ops.constant(np.array(1.0, dtype=np.float32))
+        fused = ops.scaled_dot_product_attention(query_4d, found[key], found[value], additive_mask, one, causal=False)
         fused.set_friendly_name(matcher.get_match_root().get_friendly_name())
         matcher.get_match_root().output(0).replace(fused.output(0))
         return True
