@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import openvino as ov
 
+from bilstm_crf_ner.cli.benchmark import cpu_name
 from bilstm_crf_ner.core.batching import pad_batch
 from bilstm_crf_ner.corpus import msra_files, read_conll
 from bilstm_crf_ner.export.graph_fusion import fuse_transformer_blocks
@@ -34,11 +35,6 @@ from bilstm_crf_ner.runtime.backends import cpu_precisions
 from bilstm_crf_ner.runtime.benchmark import benchmark_batch, interleaved_ms
 
 import _smoke as smoke
-
-
-def cpu_name() -> str:
-    with open("/proc/cpuinfo", encoding="utf-8") as handle:
-        return next((line.split(":", 1)[1].strip() for line in handle if line.startswith("model name")), "unknown")
 
 
 def batches(export: str, data_dir, max_length: int) -> dict:
@@ -81,9 +77,9 @@ def main(argv=None):
     core, export = ov.Core(), Path(args.export)
     unfused = ov.convert_model(str(export / "model.onnx"))  # as the export converts it, before its fusions
     fused = core.read_model(str(export / "model.xml"))
-    counts = {"export_ir": Counter(op.get_type_name() for op in fused.get_ops())}
-    counts["export_ir"] = {k: counts["export_ir"][k] for k in ("MVN", "ScaledDotProductAttention", "Softmax")}
-    counts["fusions_of_a_fresh_conversion"] = fuse_transformer_blocks(unfused.clone())
+    types = Counter(op.get_type_name() for op in fused.get_ops())
+    counts = {"export_ir": {name: types[name] for name in ("MVN", "ScaledDotProductAttention", "Softmax")},
+              "fusions_of_a_fresh_conversion": fuse_transformer_blocks(unfused.clone())}
     pairs = {hint: (unfused, fused) for hint in ("f32", "bf16") if hint in cpu_precisions()}
     if args.unfused_int8:
         int8 = (core.read_model(args.unfused_int8), core.read_model(str(export / "model_int8.xml")))

@@ -3,14 +3,13 @@ Keras layer norm and keras-hub attention, against numpy; blocks that differ in a
 rewrite relies on stay as they are. (Real exports: tests/test_bert.py and test_transformers.py.)"""
 
 import numpy as np
+import openvino as ov
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openvino import opset13 as ops
 
-ov = pytest.importorskip("openvino")
-from openvino import opset13 as ops  # noqa: E402
-
-from bilstm_crf_ner.export.graph_fusion import fuse_transformer_blocks  # noqa: E402
+from bilstm_crf_ner.export.graph_fusion import fuse_transformer_blocks
 
 
 def _c(value, dtype=np.float32):

@@ -252,8 +252,9 @@ def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_back
     is fast but whose inputs cost more (or that compiles a new shape per batch) is not chosen by
     its model time alone. Engines take turns within each of ``repeats`` rounds (after a warm-up
     round) and each keeps its fastest round: a busy machine only adds time, and a slow spell
-    that falls on some engines' turns more than others' would otherwise decide the default. Returns ``{"16x128": {engine: ms},
-    "workload": {engine: ms}}`` with engines as ``(backend, precision, static_shapes)``."""
+    that falls on some engines' turns more than others' would otherwise decide the default.
+    Returns ``{"16x128": {engine: ms}, "workload": {engine: ms}}`` with engines as
+    ``(backend, precision, static_shapes)``."""
     from ..core.predictor import Predictor
     from ..runtime.tagger import BackendScorer
 

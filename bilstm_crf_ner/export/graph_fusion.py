@@ -18,8 +18,8 @@ back ``MVN`` (then ``* gamma + beta``) and ``ScaledDotProductAttention``:
 Both are matched with OpenVINO's pattern matcher and check what makes them exact: that values
 used twice are the same value, every constant they rely on (reduction axes, epsilon, the mask's
 sign and size, transpose orders), ranks, and that the mask is boolean; a block that differs in
-any way is left as it is. The export's parity check then compares the rewritten graph with Keras. Graphs without
-these blocks (the character BiLSTM-CRF models) are unchanged.
+any way is left as it is. The export's parity check then compares the rewritten graph with
+Keras. Graphs without these blocks (the character BiLSTM-CRF models) are unchanged.
 
 Example (an exported IR; counts depend on the encoder)::
 
@@ -90,7 +90,7 @@ def _layer_norm_pass():
     from openvino.passes import AnyInput, Matcher, MatcherPass, WrapType
 
     # ``x`` is an AnyInput, which the matcher holds to one value everywhere it appears; values
-    # used twice otherwise (the mean, the scale, the difference) are checked in ``exact``.
+    # used twice otherwise (the mean, the scale, the difference) are checked in ``epsilon_if_exact``.
     x = AnyInput()
     mean = WrapType("opset13.ReduceMean", [x, _constant_pattern()])
     diff = WrapType("opset13.Subtract", [x, mean])
@@ -106,20 +106,21 @@ def _layer_norm_pass():
                                                                    scale_again]), beta])
     root = WrapType("opset13.Add", [WrapType("opset13.Multiply", [x, scale]), shift])
 
-    def exact(found) -> bool:
+    def epsilon_if_exact(found) -> float | None:
         rank = _rank(found[x])
         epsilon = _scalar(found[eps], rank)
-        return (_same(found[mean_again], found[mean]) and _same(found[scale_again], found[scale])
-                and all(_same(value, found[diff]) for value in found[square].get_node().input_values())
-                and _reduces_last_axis(found[mean].get_node()) and _reduces_last_axis(found[variance].get_node())
-                and _scalar(found[one], rank) == 1.0 and _scalar(found[minus_one], rank) == -1.0
-                and epsilon is not None and epsilon > 0)
+        exact = (_same(found[mean_again], found[mean]) and _same(found[scale_again], found[scale])
+                 and all(_same(value, found[diff]) for value in found[square].get_node().input_values())
+                 and _reduces_last_axis(found[mean].get_node()) and _reduces_last_axis(found[variance].get_node())
+                 and _scalar(found[one], rank) == 1.0 and _scalar(found[minus_one], rank) == -1.0
+                 and epsilon is not None and epsilon > 0)
+        return epsilon if exact else None
 
     def rewrite(matcher) -> bool:
         found = matcher.get_pattern_value_map()
-        if not exact(found):
+        epsilon = epsilon_if_exact(found)
+        if epsilon is None:
             return False
-        epsilon = _scalar(found[eps], _rank(found[x]))
         normalized = ops.mvn(found[x], ops.constant(np.array([-1], dtype=np.int64)), True, epsilon, "inside_sqrt")
         out = ops.add(ops.multiply(normalized, found[gamma]), found[beta])
         out.set_friendly_name(matcher.get_match_root().get_friendly_name())
@@ -164,11 +165,8 @@ def _attention_pass():
             return False
         dtype = found[query].get_element_type()
         query_4d = ops.transpose(found[query], ops.constant(np.array([0, 2, 1, 3], dtype=np.int64)))
-        additive_mask = found[bias]
-        if additive_mask.get_element_type() != dtype:
-            additive_mask = ops.convert(additive_mask, dtype).output(0)
-        one = ops.convert(ops.constant(np.array(1.0, dtype=np.float32)), dtype) if dtype != Type.f32 else \
-            ops.constant(np.array(1.0, dtype=np.float32))
+        additive_mask, one = (tensor if tensor.get_element_type() == dtype else ops.convert(tensor, dtype).output(0)
+                              for tensor in (found[bias], ops.constant(np.array(1.0, dtype=np.float32)).output(0)))
         fused = ops.scaled_dot_product_attention(query_4d, found[key], found[value], additive_mask, one, causal=False)
         fused.set_friendly_name(matcher.get_match_root().get_friendly_name())
         matcher.get_match_root().output(0).replace(fused.output(0))
