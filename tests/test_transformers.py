@@ -269,6 +269,8 @@ def test_tagging_save_load_and_export_keep_the_tags(checkpoints, msra, family, t
         int8 = meta["int8"]
         assert int8["scheme"] == "transformer" and int8["agreement_held_out"]
         assert int8["token_agreement_with_f32"] > 0.9, int8  # measured, recorded in the metadata
+        # Each layer's Q/K/V input and attention output quantizer moves up to its producer.
+        assert int8["quantizers_moved_before_layout_ops"] == 2 * layers, int8
         tags = Tagger.load(tmp_path / "ir", backend="openvino", precision="int8").predict(sample[:50])
         assert all(len(t) == len(s) and is_valid(t, "BIO") for t, s in zip(tags, sample[:50]))
 

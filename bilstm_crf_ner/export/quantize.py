@@ -4,7 +4,9 @@ The matrix products of the encoder (BERT) are quantized, with NNCF's transformer
 Kept in float: the emission
 projection (the last ``MatMul`` before the output: its scores feed the CRF directly, so it
 decides the tags) and the ``LSTMSequence`` ops (OpenVINO's CPU plugin refuses an LSTM whose
-weights are not constants, which NNCF's weight quantizers make them). A character
+weights are not constants, which NNCF's weight quantizers make them). NNCF's activation
+quantizers are then moved in front of the reshapes and transposes that tf2onnx puts before
+the matrix products (:mod:`.quantizer_hoisting`), where the CPU plugin fuses them. A character
 BiLSTM-CRF therefore gains little from INT8; BERT models gain the most. Quantization works on the OpenVINO model read from
 the IR (the graph the runtime runs), not on the ONNX file.
 """
@@ -18,6 +20,7 @@ from typing import Sequence
 import numpy as np
 
 from .onnx_export import ExportError
+from .quantizer_hoisting import hoist_quantizers
 
 logger = logging.getLogger(__name__)
 
@@ -40,16 +43,15 @@ def emission_projection(model) -> list[str]:
     return names
 
 
-def quantize_ir(xml_path: Path, out_xml: Path, calibration: Sequence[np.ndarray]) -> dict:
-    """Write an INT8 copy of the IR ``xml_path`` to ``out_xml``, calibrated on the padded id
-    batches ``calibration``; returns what was kept in float."""
+def nncf_quantize(model, calibration: Sequence[np.ndarray]):
+    """NNCF's INT8 copy of ``model`` (an ``openvino.Model``), calibrated on the padded id batches
+    ``calibration``, before :func:`.quantizer_hoisting.hoist_quantizers`; returns it and what
+    was kept in float."""
     try:
         import nncf
     except ImportError:
         raise ExportError("INT8 export needs NNCF: pip install nncf") from None
-    import openvino as ov
 
-    model = ov.Core().read_model(str(xml_path))
     keep_float = emission_projection(model)
     # Attention (BERT) needs NNCF's transformer scheme (asymmetric activations, SmoothQuant,
     # sensitive ops in float): the default scheme dropped a fine-tuned MiniLM's F1 from 100 to 76.
@@ -61,11 +63,21 @@ def quantize_ir(xml_path: Path, out_xml: Path, calibration: Sequence[np.ndarray]
         quantized = nncf.quantize(model, nncf.Dataset(list(calibration)), subset_size=len(calibration),
                                   ignored_scope=nncf.IgnoredScope(names=keep_float, types=["LSTMSequence"], validate=False),
                                   **options)
-        ov.save_model(quantized, str(out_xml), compress_to_fp16=False)
     except Exception as exc:  # NNCF raises many types; the cause is kept
         raise ExportError(f"INT8 quantization (NNCF {nncf.__version__}) failed: {exc}") from exc
-    return {"kept_float": keep_float + ["LSTMSequence ops"], "calibration_sentences": samples,
-            "scheme": "transformer" if transformer else "default"}
+    return quantized, {"kept_float": keep_float + ["LSTMSequence ops"], "calibration_sentences": samples,
+                       "scheme": "transformer" if transformer else "default"}
+
+
+def quantize_ir(xml_path: Path, out_xml: Path, calibration: Sequence[np.ndarray]) -> dict:
+    """Write an INT8 copy of the IR ``xml_path`` to ``out_xml``, calibrated on the padded id
+    batches ``calibration``; returns what was kept in float and how many quantizers moved."""
+    import openvino as ov
+
+    quantized, info = nncf_quantize(ov.Core().read_model(str(xml_path)), calibration)
+    info["quantizers_moved_before_layout_ops"] = hoist_quantizers(quantized)
+    ov.save_model(quantized, str(out_xml), compress_to_fp16=False)
+    return info
 
 
 def quantize_onnx_dynamic(onnx_path: Path, out_path: Path) -> dict:
