@@ -254,6 +254,33 @@ def test_interleaved_timing_takes_turns_and_keeps_the_median_or_the_fastest_roun
         benchmark.interleaved_ms(runs, 5, statistic="mean")
 
 
+def test_the_tokenize_decode_share_comes_from_the_fastest_rounds(monkeypatch):
+    """A busy spell that lands on end-to-end calls moves the medians' difference, not the share."""
+    from types import SimpleNamespace
+
+    import bilstm_crf_ner.runtime.benchmark as benchmark
+
+    clock, calls = [0.0], {"model": 0, "e2e": 0}
+    spells = {3, 5, 6, 8}  # end-to-end calls that take 20 ms longer
+
+    def emissions(ids):
+        calls["model"] += 1
+        clock[0] += 0.010
+
+    def predict(texts, batch_size=None):
+        calls["e2e"] += 1
+        clock[0] += 0.012 + (0.020 if calls["e2e"] in spells else 0.0)
+
+    encoder = SimpleNamespace(tokenize=lambda text: (list(text), None),
+                              encode_many=lambda tokens: [np.ones(len(t), np.int32) for t in tokens])
+    tagger = SimpleNamespace(predictor=SimpleNamespace(encoder=encoder, scorer=SimpleNamespace(emissions=emissions)),
+                             predict=predict)
+    monkeypatch.setattr(benchmark.time, "perf_counter", lambda: clock[0])
+    timed = benchmark.measure(tagger, ["中国人民", "北京"], batch_size=2, repeats=8)
+    assert timed["model_only_ms"] == pytest.approx(10.0) and timed["end_to_end_ms"] == pytest.approx(22.0)
+    assert timed["tokenize_decode_ms"] == pytest.approx(2.0) and timed["tokenize_decode_share"] == pytest.approx(2 / 12)
+
+
 def test_a_named_backend_gets_the_best_precision_it_has(exported, tmp_path):
     """An export whose default is INT8 on OpenVINO still loads with backend="onnxruntime" alone:
     the user named a backend, not a precision, so ONNX Runtime's f32 is taken (issue 15)."""

@@ -33,13 +33,9 @@ def benchmark_batch(texts: Sequence[str], batch_size: int = 16, max_length: int 
     return [t[:max_length] for t in chosen]
 
 
-def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic: str = "median") -> list[float]:
-    """Median (``statistic="median"``) or fastest (``"min"``) wall time (ms) of each of ``runs``,
-    timed in turn within each repeat (after one warm-up round), so a slow spell of a shared
-    machine hits all of them alike. The fastest time suits choosing between runs: other work on
-    the machine only ever adds time, and a spell may still fall on one run more than another."""
-    if statistic not in ("median", "min"):
-        raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
+def interleaved_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[list[float]]:
+    """Wall times (ms) of ``repeats`` calls of each of ``runs``, timed in turn within each repeat
+    (after one warm-up round), so a slow spell of a shared machine hits all of them alike."""
     times = [[] for _ in runs]
     for repeat in range(max(1, repeats) + 1):
         for run, out in zip(runs, times):
@@ -47,7 +43,16 @@ def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic
             run()
             if repeat:
                 out.append((time.perf_counter() - start) * 1e3)
-    return [float(np.median(t) if statistic == "median" else np.min(t)) for t in times]
+    return times
+
+
+def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic: str = "median") -> list[float]:
+    """Median (``statistic="median"``) or fastest (``"min"``) of :func:`interleaved_times`. The
+    fastest time suits choosing between runs: other work on the machine only ever adds time,
+    and a spell may still fall on one run more than another."""
+    if statistic not in ("median", "min"):
+        raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
+    return [float(np.median(t) if statistic == "median" else np.min(t)) for t in interleaved_times(runs, repeats)]
 
 
 def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int = 128, repeats: int = 20) -> dict:
@@ -55,24 +60,44 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
 
     - ``model_only_ms``: padded ids -> emissions (the backend or Keras network alone);
     - ``end_to_end_ms``: raw strings -> tags (tokenize, run, constrained Viterbi);
-    - ``tokenize_decode_share``: the part of end-to-end not spent in the model;
+    - ``tokenize_decode_ms`` and ``tokenize_decode_share``: the part of end-to-end not spent in
+      the model, from the fastest rounds of each (a busy spell of a shared machine moves medians
+      by more than this part is);
     - ``batch1_latency_ms``: the first text alone, end to end;
     - ``sentences_per_s``: ``batch_size`` / end-to-end time.
 
     Model-only and end-to-end runs alternate, so their difference is not machine noise.
     """
+    return measure_many([tagger], texts, batch_size, max_length, repeats)[0]
+
+
+def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, max_length: int = 128,
+                 repeats: int = 20) -> list[dict]:
+    """:func:`measure` for each of ``taggers``, all timed in one rotation: within each repeat
+    every tagger runs its model alone and end to end, then the next tagger, so a slow spell of
+    a shared machine falls on all of them alike and their ratios hold."""
     batch = benchmark_batch(texts, batch_size, max_length)
-    encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
-    ids = pad_batch(encoder.encode_many([encoder.tokenize(t)[0] for t in batch]))
-    model_only, end_to_end = interleaved_ms([lambda: scorer.emissions(ids),
-                                             lambda: tagger.predict(batch, batch_size=batch_size)], repeats)
     single = [next(t for t in texts if t.strip())[:max_length]]
-    latency = median_ms(lambda: tagger.predict(single), repeats * 3)
-    return {
-        "batch_shape": list(ids.shape[:2]), "model_only_ms": model_only, "end_to_end_ms": end_to_end,
-        "tokenize_decode_share": max(0.0, 1 - model_only / end_to_end), "batch1_latency_ms": latency,
-        "sentences_per_s": batch_size / end_to_end * 1e3,
-    }
+    runs, shapes = [], []
+    for tagger in taggers:
+        encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
+        ids = pad_batch(encoder.encode_many([encoder.tokenize(t)[0] for t in batch]))
+        shapes.append(list(ids.shape[:2]))
+        runs += [lambda scorer=scorer, ids=ids: scorer.emissions(ids),
+                 lambda tagger=tagger: tagger.predict(batch, batch_size=batch_size)]
+    times = interleaved_times(runs, repeats)
+    latencies = interleaved_ms([lambda tagger=tagger: tagger.predict(single) for tagger in taggers], repeats * 3)
+    results = []
+    for i, shape in enumerate(shapes):
+        model_times, end_to_end_times = times[2 * i], times[2 * i + 1]
+        model_only, end_to_end = float(np.median(model_times)), float(np.median(end_to_end_times))
+        outside_model = max(0.0, min(end_to_end_times) - min(model_times))
+        results.append({
+            "batch_shape": shape, "model_only_ms": model_only, "end_to_end_ms": end_to_end,
+            "tokenize_decode_ms": outside_model, "tokenize_decode_share": outside_model / min(end_to_end_times),
+            "batch1_latency_ms": latencies[i], "sentences_per_s": batch_size / end_to_end * 1e3,
+        })
+    return results
 
 
 def bulk_batches(tagger, texts: Sequence[str], batch_size: int = 64) -> list[np.ndarray]:
