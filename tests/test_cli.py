@@ -120,8 +120,10 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
         assert r["latency_ms"]["count"] == 20 and 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
     engines = [(r["engine"], r["precision"]) for r in results]
     assert engines[0] == ("keras", "f32") and ("onnxruntime", "f32") in engines and ("openvino", "int8") in engines
+    assert results[0]["speedup_paired"] == 1.0 and all(r["speedup_paired"] > 0 for r in results)
     for r in results:
         assert r["end_to_end_ms"] > 0 and 0 <= r["tokenize_decode_share"] < 1 and r["batch_shape"] == [16, 128]
+        assert len(r["end_to_end_rounds_ms"]) == 2 and min(r["end_to_end_rounds_ms"]) == r["end_to_end_ms"]
     assert all(r["token_agreement"] == 1.0 for r in results if r["precision"] == "f32" and r["engine"] != "keras")
 
 

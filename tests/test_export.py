@@ -281,6 +281,19 @@ def test_the_tokenize_decode_share_comes_from_the_fastest_rounds(monkeypatch):
     assert timed["tokenize_decode_ms"] == pytest.approx(2.0) and timed["tokenize_decode_share"] == pytest.approx(2 / 12)
 
 
+def test_paired_speedup_takes_ratios_round_by_round():
+    """The machine runs at full speed, then at a third (a busy spell), then full again: each
+    round's ratio is 2, while the medians' ratio is not and the minima's ratio could be anything."""
+    from bilstm_crf_ner.runtime.benchmark import paired_speedup
+
+    slow = [20.0, 20.0, 60.0, 60.0, 60.0, 20.0]
+    fast = [10.0, 10.0, 30.0, 30.0, 30.0, 10.0]
+    assert paired_speedup(slow, fast) == pytest.approx(2.0)
+    assert paired_speedup(slow, slow[::-1]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same number"):
+        paired_speedup(slow, fast[:3])
+
+
 def test_a_named_backend_gets_the_best_precision_it_has(exported, tmp_path):
     """An export whose default is INT8 on OpenVINO still loads with backend="onnxruntime" alone:
     the user named a backend, not a precision, so ONNX Runtime's f32 is taken (issue 15)."""

@@ -94,7 +94,7 @@ def _engines(args):
 
 def run(args) -> int:
     from ..runtime.backends import default_engine
-    from ..runtime.benchmark import bulk_seconds, latency_ms, measure_many
+    from ..runtime.benchmark import bulk_seconds, latency_ms, measure_many, paired_speedup
 
     texts, x, y = _data(args.data)
     if not texts:
@@ -116,6 +116,8 @@ def run(args) -> int:
     for row, timed in zip(results, measure_many(list(taggers.values()), texts, args.batch_size, args.max_length,
                                                 args.repeats, args.statistic)):
         row.update(timed)
+    for row in results:  # round by round against the first engine (Keras with --keras)
+        row["speedup_paired"] = paired_speedup(results[0]["end_to_end_rounds_ms"], row["end_to_end_rounds_ms"])
     if not args.quiet:
         logger.info("%d engines timed on a %d x %d batch, in turns", len(results), args.batch_size, args.max_length)
     bulk = texts[: args.bulk_sentences] if args.bulk_sentences else []
@@ -194,10 +196,10 @@ def cpu_name() -> str:
 
 
 def _print_table(results, args):
-    first = results[0]["end_to_end_ms"]
     bulk = "bulk_s" in results[0]
     statistic = "medians" if args.statistic == "median" else "fastest"
-    print(f"batch {args.batch_size} x {args.max_length} characters, {statistic} of {args.repeats} runs in turns"
+    print(f"batch {args.batch_size} x {args.max_length} characters, {statistic} of {args.repeats} runs in turns "
+          "(speedup: median of the round-by-round ratios to the first engine)"
           + (f"; bulk: {results[0]['bulk_sentences']} texts of --data, best of {args.bulk_rounds}" if bulk else "")
           + "; * = the engine Tagger.load picks by default")
     print(f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
@@ -213,5 +215,5 @@ def _print_table(results, args):
         p99 = f"{latency['p99']:7.2f}" if latency else f"{'-':>7}"
         print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} "
               f"{r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} {r['sentences_per_s']:8.1f} "
-              f"{100 * r['tokenize_decode_share']:6.1f}% {first / r['end_to_end_ms']:6.2f}x {bulk_rate} {bulk_speedup} "
+              f"{100 * r['tokenize_decode_share']:6.1f}% {r['speedup_paired']:6.2f}x {bulk_rate} {bulk_speedup} "
               f"{bulk_share} {p50} {p99} {f1:>7} {agree:>7}")

@@ -77,7 +77,8 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
                  repeats: int = 20, statistic: str = "median") -> list[dict]:
     """:func:`measure` for each of ``taggers``, all timed in one rotation: within each repeat
     every tagger runs its model alone and end to end, then the next tagger, so a slow spell of
-    a shared machine falls on all of them alike and their ratios hold."""
+    a shared machine falls on all of them alike and their ratios hold. Each result also has
+    its ``end_to_end_rounds_ms``, for ratios taken round by round (:func:`paired_speedup`)."""
     if statistic not in ("median", "min"):
         raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
     reduce = np.median if statistic == "median" else np.min
@@ -102,8 +103,18 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
             "batch_shape": shape, "model_only_ms": model_only, "end_to_end_ms": end_to_end,
             "tokenize_decode_ms": outside_model, "tokenize_decode_share": outside_model / min(end_to_end_times),
             "batch1_latency_ms": latencies[i], "sentences_per_s": batch_size / end_to_end * 1e3,
+            "end_to_end_rounds_ms": [float(t) for t in end_to_end_times],
         })
     return results
+
+
+def paired_speedup(reference_ms: Sequence[float], other_ms: Sequence[float]) -> float:
+    """Median over rounds of ``reference / other``, for times taken in turns round by round: on a
+    machine whose speed changes from one second to the next (other tenants, CPU steal), the
+    ratio of two calls made moments apart is steadier than the ratio of medians or of minima."""
+    if len(reference_ms) != len(other_ms) or not len(reference_ms):
+        raise ValueError("paired_speedup needs the same number (> 0) of rounds for both")
+    return float(np.median(np.asarray(reference_ms, float) / np.asarray(other_ms, float)))
 
 
 def bulk_batches(tagger, texts: Sequence[str], batch_size: int = 64) -> list[np.ndarray]:
