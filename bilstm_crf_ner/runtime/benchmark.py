@@ -63,8 +63,9 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
     - ``model_only_ms``: padded ids -> emissions (the backend or Keras network alone);
     - ``end_to_end_ms``: raw strings -> tags (tokenize, run, constrained Viterbi);
     - ``tokenize_decode_ms`` and ``tokenize_decode_share``: the part of end-to-end not spent in
-      the model, from the fastest rounds of each (a busy spell of a shared machine moves medians
-      by more than this part is);
+      the model: medians over rounds of each round's difference and share (the model-only and
+      end-to-end calls of a round run moments apart, so a busy spell of a shared machine that
+      moves whole medians by more than this part is cancels out);
     - ``batch1_latency_ms``: the first text alone, end to end;
     - ``sentences_per_s``: ``batch_size`` / end-to-end time.
 
@@ -98,10 +99,12 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
     for i, shape in enumerate(shapes):
         model_times, end_to_end_times = times[2 * i], times[2 * i + 1]
         model_only, end_to_end = float(reduce(model_times)), float(reduce(end_to_end_times))
-        outside_model = max(0.0, min(end_to_end_times) - min(model_times))
+        rounds_model, rounds_end_to_end = np.asarray(model_times), np.asarray(end_to_end_times)
+        outside_model = float(np.median(np.maximum(0.0, rounds_end_to_end - rounds_model)))
+        share = float(np.median(np.maximum(0.0, 1 - rounds_model / rounds_end_to_end)))
         results.append({
             "batch_shape": shape, "model_only_ms": model_only, "end_to_end_ms": end_to_end,
-            "tokenize_decode_ms": outside_model, "tokenize_decode_share": outside_model / min(end_to_end_times),
+            "tokenize_decode_ms": outside_model, "tokenize_decode_share": share,
             "batch1_latency_ms": latencies[i], "sentences_per_s": batch_size / end_to_end * 1e3,
             "end_to_end_rounds_ms": [float(t) for t in end_to_end_times],
         })
