@@ -78,7 +78,9 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
                  repeats: int = 20, statistic: str = "median") -> list[dict]:
     """:func:`measure` for each of ``taggers``, all timed in one rotation: within each repeat
     every tagger runs its model alone and end to end, then the next tagger, so a slow spell of
-    a shared machine falls on all of them alike and their ratios hold. Each result also has
+    a shared machine falls on all of them alike and their ratios hold. Each turn starts with an
+    untimed model call: the first call after another engine's shares the CPU with that engine's
+    idle threads, which spin on for a while (ONNX Runtime's and TensorFlow's pools do). Each result also has
     its ``end_to_end_rounds_ms``, for ratios taken round by round (:func:`paired_speedup`)."""
     if statistic not in ("median", "min"):
         raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
@@ -90,14 +92,14 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
         encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
         ids = pad_batch(encoder.encode_many([encoder.tokenize(t)[0] for t in batch]))
         shapes.append(list(ids.shape[:2]))
-        runs += [lambda scorer=scorer, ids=ids: scorer.emissions(ids),
-                 lambda tagger=tagger: tagger.predict(batch, batch_size=batch_size)]
+        model = lambda scorer=scorer, ids=ids: scorer.emissions(ids)  # noqa: E731
+        runs += [model, model, lambda tagger=tagger: tagger.predict(batch, batch_size=batch_size)]
     times = interleaved_times(runs, repeats)
-    latencies = interleaved_ms([lambda tagger=tagger: tagger.predict(single) for tagger in taggers], repeats * 3,
-                               statistic)
+    alone = [lambda tagger=tagger: tagger.predict(single) for tagger in taggers]
+    latencies = interleaved_ms([run for run in alone for _ in range(2)], repeats * 3, statistic)[1::2]
     results = []
     for i, shape in enumerate(shapes):
-        model_times, end_to_end_times = times[2 * i], times[2 * i + 1]
+        model_times, end_to_end_times = times[3 * i + 1], times[3 * i + 2]
         model_only, end_to_end = float(reduce(model_times)), float(reduce(end_to_end_times))
         rounds_model, rounds_end_to_end = np.asarray(model_times), np.asarray(end_to_end_times)
         outside_model = float(np.median(np.maximum(0.0, rounds_end_to_end - rounds_model)))
