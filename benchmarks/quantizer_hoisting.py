@@ -32,7 +32,7 @@ from bilstm_crf_ner.export.quantize import nncf_quantize
 from bilstm_crf_ner.export.quantizer_hoisting import hoist_quantizers
 from bilstm_crf_ner.runtime import Tagger
 from bilstm_crf_ner.runtime.backends import cpu_precisions
-from bilstm_crf_ner.runtime.benchmark import interleaved_ms
+from bilstm_crf_ner.runtime.benchmark import interleaved_times
 
 import _smoke as smoke
 from ir_fusion import batches
@@ -95,9 +95,9 @@ def main(argv=None):
                 for name, (m, hint) in engines.items()}
     timings = {}
     for batch, (ids, _) in batches(args.export, args.data_dir, args.max_length).items():
-        runs = [lambda r=r: r.infer({0: ids}) for r in compiled.values()]
-        for statistic in ("min", "median"):
-            timings[f"{batch}_{statistic}_ms"] = dict(zip(compiled, interleaved_ms(runs, args.repeats, statistic=statistic)))
+        times = interleaved_times([lambda r=r: r.infer({0: ids}) for r in compiled.values()], args.repeats)
+        for statistic, reduce in (("min", np.min), ("median", np.median)):
+            timings[f"{batch}_{statistic}_ms"] = {name: float(reduce(t)) for name, t in zip(compiled, times)}
         print(batch, {k: round(v, 2) for k, v in timings[f"{batch}_min_ms"].items()}, flush=True)
     out = {"cpu": cpu_name(), "cpus": os.cpu_count(), "export": args.export, "nncf": info,
            "quantizers_moved": moved, "agreement": agreement, "repeats": args.repeats, "timings": timings}

@@ -54,6 +54,20 @@ def test_counts_equal_the_hand_count_at_the_lengths_the_data_gives(longest):
     assert counts["total"] == projections + emissions + attention + recurrent and counts["uncounted"] == []
 
 
+@pytest.mark.parametrize("cell", ["gru", "rnn"])
+def test_gru_and_rnn_sequences_count_their_own_weights(cell):
+    """GRU and RNN sequences take (X, H0, lengths, W, R, B): a gate count of 3 and 1."""
+    batch, steps, inputs, units, gates = 2, 6, 4, 5, 3 if cell == "gru" else 1
+    rng = np.random.default_rng(4)
+    x = ops.parameter([batch, steps, inputs], np.float32)
+    args = (x, _c(np.zeros((batch, 1, units))), _c(np.full(batch, steps), np.int32),
+            _c(rng.normal(size=(1, gates * units, inputs))), _c(rng.normal(size=(1, gates * units, units))),
+            _c(np.zeros((1, gates * units))), units, "forward")
+    sequence = ops.gru_sequence(*args) if cell == "gru" else ops.rnn_sequence(*args)
+    counts = multiply_adds(ov.Model([sequence.output(0)], [x]), np.zeros((batch, steps, inputs), np.float32))
+    assert counts["total"] == batch * steps * gates * units * (inputs + units)
+
+
 def test_products_it_cannot_count_are_named_and_a_model_with_two_inputs_is_refused():
     a, b = ops.parameter([2, 3], np.float32), ops.parameter([3, 4], np.float32)
     einsum = ov.Model([ops.einsum([a, b], "ij,jk->ik")], [a, b])

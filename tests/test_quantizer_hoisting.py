@@ -69,6 +69,34 @@ def test_quantizer_moves_to_the_producer_and_the_graph_computes_the_same(case):
     assert hoist_quantizers(model) == 0  # nothing left to move
 
 
+@pytest.mark.parametrize("layout", ["squeeze_empty_axes", "squeeze_no_axes", "transpose_empty_order", "negative_axes"])
+def test_layout_ops_in_their_less_common_forms(layout):
+    """Empty or absent axes (squeeze every size-1 axis), an empty order (reverse the axes),
+    negative axes: the quantizer moves and the values stay, or it stays; never wrong, never a crash."""
+    from openvino import opset15
+
+    rng = np.random.default_rng(3)
+    if layout == "squeeze_empty_axes":  # [3, 8, 1] -> [3, 8]
+        x, data, scale = ops.parameter([3, 8, 1], np.float32), rng.normal(size=(3, 8, 1)), (1, 8)
+        move = lambda v: ops.squeeze(v, _c([], np.int64))  # noqa: E731
+    elif layout == "squeeze_no_axes":
+        x, data, scale = ops.parameter([3, 8, 1], np.float32), rng.normal(size=(3, 8, 1)), (1, 8)
+        move = lambda v: opset15.squeeze(v)  # noqa: E731
+    elif layout == "transpose_empty_order":  # [4, 2, 3] -> [3, 2, 4], scale over the last axis (was the first)
+        x, data, scale = ops.parameter([4, 2, 3], np.float32), rng.normal(size=(4, 2, 3)), (1, 1, 4)
+        move = lambda v: ops.transpose(v, _c([], np.int64))  # noqa: E731
+    else:  # [B, 1, T, C] -> Squeeze(-3) -> [B, T, C] -> Unsqueeze(-2) -> [B, T, 1, C]
+        x, data, scale = ops.parameter([-1, 1, -1, 8], np.float32), rng.normal(size=(2, 1, 5, 8)), (1, 1, 1, 8)
+        move = lambda v: ops.unsqueeze(ops.squeeze(v, _c([-3], np.int64)), _c([-2], np.int64))  # noqa: E731
+    data = (data * 2).astype(np.float32)
+    model = quantized_product(x, move, scale)
+    before = run(model, data)
+    assert hoist_quantizers(model) == 1
+    after = run(model, data)
+    assert after[0].shape == before[0].shape
+    np.testing.assert_allclose(after[0], before[0], rtol=1e-6, atol=1e-5)
+
+
 def test_a_quantizer_that_cannot_be_carried_exactly_stays():
     data = np.random.default_rng(2).normal(size=(2, 4, 8)).astype(np.float32)
     # The reshape merges the axis a per-row constant varies over: no constant before it does the same.

@@ -46,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-length", type=int, default=128, help="characters per benchmark text")
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--statistic", choices=("median", "min"), default="median",
-                        help="16 x 128 times: the median of --repeats, or the fastest round (steadier on a shared "
-                             "machine, where other work only ever adds time)")
+                        help="16 x 128 and batch-1 times: the median of --repeats, or the fastest round "
+                             "(speed-ups are round-by-round ratios either way)")
     parser.add_argument("--eval-sentences", type=int, default=500, help="labelled sentences scored per engine (0: none)")
     parser.add_argument("--bulk-sentences", type=int, default=5000,
                         help="also tag the first N texts of --data (mixed lengths) with every engine in turn (0: skip)")

@@ -12,7 +12,8 @@ the activations, and the layout ops move f32 instead of int8 data.
 transpose permutes them, a reshape must keep the block of trailing axes they vary over). Element-
 wise ops commute with layout ops, so the rewrite is exact in real arithmetic; the CPU plugin's
 fused kernels may round a few quantization boundaries differently, and the export measures the
-INT8 model's agreement with f32 afterwards as before. Anything it cannot carry exactly stays put,
+INT8 model's agreement with f32 afterwards as before. Where a layout op also feeds something
+else, it is kept for that and repeated after the moved quantizer. Anything it cannot carry exactly stays put,
 and so do quantizers with per-channel ranges: OpenVINO's CPU plugin (2026.4) runs a per-channel
 ``FakeQuantize`` correctly only along axis 1, which is the channel axis of the ``[B*T, C]``
 matrix the ``Reshape`` makes but not of the ``[B, T, C]`` tensor before it (it computes wrong
@@ -22,7 +23,7 @@ Example (an INT8 IR written by NNCF)::
 
     import openvino as ov
     model = ov.Core().read_model("ir/model_int8.xml")
-    hoist_quantizers(model)      # e.g. 16 for a 4-layer BERT
+    hoist_quantizers(model)      # e.g. 8 for a 4-layer BERT (Q/K/V input, attention output)
 """
 
 from __future__ import annotations
@@ -66,8 +67,12 @@ def constant_before(constant: np.ndarray, node) -> np.ndarray | None:
     kind = node.get_type_name()
     if kind == "Transpose":
         order = _constant(node.input_value(1))
-        return None if order is None else np.transpose(c, np.argsort([int(i) for i in order.ravel()]))
-    axes = _axes(node) if kind in ("Squeeze", "Unsqueeze") else None
+        if order is None:
+            return None
+        order = [int(i) for i in order.ravel()] or list(range(len(out)))[::-1]  # empty: reverse the axes
+        return np.transpose(c, np.argsort(order))
+    # An empty or absent axes input squeezes every size-1 axis: the general rule below covers it.
+    axes = (_axes(node) or None) if kind in ("Squeeze", "Unsqueeze") else None
     if axes is not None and kind == "Unsqueeze":
         axes = {a % len(out) for a in axes}
         if all(c.shape[a] == 1 for a in axes):
@@ -89,17 +94,21 @@ def constant_before(constant: np.ndarray, node) -> np.ndarray | None:
 
 
 def _rebuilt(node, value):
-    """``node`` applied to ``value`` instead of its data input."""
-    from openvino import opset13 as ops
+    """``node`` applied to ``value`` instead of its data input (named after it: the original
+    stays where it has other consumers)."""
+    from openvino import opset15 as ops
 
     kind, rest = node.get_type_name(), [node.input_value(i) for i in range(1, node.get_input_size())]
     if kind == "Reshape":
-        return ops.reshape(value, rest[0], node.get_special_zero()).output(0)
-    if kind == "Transpose":
-        return ops.transpose(value, rest[0]).output(0)
-    if kind == "Unsqueeze":
-        return ops.unsqueeze(value, rest[0]).output(0)
-    return (ops.squeeze(value, rest[0]) if rest else ops.squeeze(value)).output(0)
+        rebuilt = ops.reshape(value, rest[0], node.get_special_zero())
+    elif kind == "Transpose":
+        rebuilt = ops.transpose(value, rest[0])
+    elif kind == "Unsqueeze":
+        rebuilt = ops.unsqueeze(value, rest[0])
+    else:
+        rebuilt = ops.squeeze(value, rest[0] if rest else None)
+    rebuilt.set_friendly_name(f"{node.get_friendly_name()}/after_quantizer")
+    return rebuilt.output(0)
 
 
 def _same_shape(a, b) -> bool:
@@ -112,8 +121,7 @@ def _hoisting_pass(counter: list):
 
     root = WrapType("opset13.FakeQuantize", [AnyInput()] + [WrapType("opset13.Constant") for _ in range(4)])
 
-    def rewrite(matcher) -> bool:
-        quantizer = matcher.get_match_root()
+    def move(quantizer) -> bool:
         value, scale = quantizer.input_value(0), None
         if not _same_shape(value, quantizer.output(0)):
             return False
@@ -143,14 +151,23 @@ def _hoisting_pass(counter: list):
         new = [ops.constant(a.astype(c.get_element_type().to_dtype())).output(0) for a, c in zip(arrays, constants)]
         if scale is not None:
             value = ops.multiply(value, new.pop(0)).output(0)
-        value = ops.fake_quantize(value, *new, quantizer.get_levels(),
-                                   quantizer.get_attributes()["auto_broadcast"]).output(0)
+        moved = ops.fake_quantize(value, *new, quantizer.get_levels(), quantizer.get_attributes()["auto_broadcast"])
+        moved.set_friendly_name(quantizer.get_friendly_name())
+        value = moved.output(0)
         for node in reversed(chain):
             value = _rebuilt(node, value)
-        value.get_node().set_friendly_name(quantizer.get_friendly_name())
         quantizer.output(0).replace(value)
         counter.append(quantizer.get_friendly_name())
         return True
+
+    def rewrite(matcher) -> bool:
+        quantizer = matcher.get_match_root()
+        try:
+            return move(quantizer)
+        except Exception as exc:  # an optimisation must not fail an export: this quantizer stays
+            logger.warning("export: INT8 quantizer %s left where NNCF put it (%s: %s)",
+                           quantizer.get_friendly_name(), type(exc).__name__, exc)
+            return False
 
     return MatcherPass(Matcher(root, "QuantizerBeforeLayoutOps"), rewrite)
 

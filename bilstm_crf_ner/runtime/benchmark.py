@@ -65,8 +65,8 @@ def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int 
     - ``tokenize_decode_ms`` and ``tokenize_decode_share``: the part of end-to-end not spent in
       the model: medians over rounds of each round's difference and share (the model-only and
       end-to-end calls of a round run moments apart, so a busy spell of a shared machine that
-      moves whole medians by more than this part is cancels out);
-    - ``batch1_latency_ms``: the first text alone, end to end;
+      moves whole medians by more than this part cancels out);
+    - ``batch1_latency_ms``: the first text alone, end to end (same ``statistic``);
     - ``sentences_per_s``: ``batch_size`` / end-to-end time.
 
     Model-only and end-to-end runs alternate, so their difference is not machine noise.

@@ -4,7 +4,8 @@ Counts the ops that do nearly all of a tagger's arithmetic: matrix products (``M
 attention (``ScaledDotProductAttention``), recurrent layers (``LSTMSequence``, ``GRUSequence``,
 ``RNNSequence``) and convolutions. Element-wise ops, reductions and normalisations are left out
 (a few operations per element, not per weight); op types that do products this module does not
-know (``Einsum``, ...) are listed as ``uncounted`` so a total is never silently short.
+know (``Einsum``, single-step cells, the bodies of ``Loop`` / ``TensorIterator`` / ``If``) are
+listed as ``uncounted`` so a total is never silently short.
 
 Shapes are read from a run on the input, not inferred: an exported tagger cuts its BiLSTM to the
 batch's longest sentence, a length only the data gives.
@@ -28,7 +29,9 @@ import numpy as np
 
 #: Op types that multiply matrices but are not counted here.
 UNCOUNTED_PRODUCTS = ("Einsum", "DeformableConvolution", "ConvolutionBackpropData", "GroupConvolutionBackpropData",
-                      "MultiHeadAttention", "PagedAttentionExtension")
+                      "MultiHeadAttention", "PagedAttentionExtension", "LSTMCell", "GRUCell", "RNNCell",
+                      # sub-graphs whose bodies are not visited
+                      "Loop", "TensorIterator", "If")
 
 
 def _matmul(op, shape) -> int:
@@ -42,9 +45,13 @@ def _attention(op, shape) -> int:
     return prod(out[:-2]) * query[-2] * key[-2] * query[-1] + prod(out) * key[-2]
 
 
-def _recurrent(op, shape) -> int:
-    batch, steps = shape(op.input_value(0))[:2]
-    return batch * steps * (prod(shape(op.input_value(4))) + prod(shape(op.input_value(5))))
+def _recurrent(weights: int):
+    """Counter for a sequence op whose input and recurrent weights are inputs ``weights`` and
+    ``weights + 1`` (LSTM: X, H0, C0, lengths, W, R; GRU and RNN: X, H0, lengths, W, R)."""
+    def count(op, shape) -> int:
+        batch, steps = shape(op.input_value(0))[:2]
+        return batch * steps * (prod(shape(op.input_value(weights))) + prod(shape(op.input_value(weights + 1))))
+    return count
 
 
 def _convolution(first_kernel_axis: int):
@@ -54,9 +61,9 @@ def _convolution(first_kernel_axis: int):
 _COUNTERS = {
     "MatMul": (_matmul, (("in", 0), ("out", 0))),
     "ScaledDotProductAttention": (_attention, (("in", 0), ("in", 1), ("out", 0))),
-    "LSTMSequence": (_recurrent, (("in", 0), ("in", 4), ("in", 5))),
-    "GRUSequence": (_recurrent, (("in", 0), ("in", 4), ("in", 5))),
-    "RNNSequence": (_recurrent, (("in", 0), ("in", 4), ("in", 5))),
+    "LSTMSequence": (_recurrent(4), (("in", 0), ("in", 4), ("in", 5))),
+    "GRUSequence": (_recurrent(3), (("in", 0), ("in", 3), ("in", 4))),
+    "RNNSequence": (_recurrent(3), (("in", 0), ("in", 3), ("in", 4))),
     "Convolution": (_convolution(1), (("out", 0), ("in", 1))),
     "GroupConvolution": (_convolution(2), (("out", 0), ("in", 1))),
 }
