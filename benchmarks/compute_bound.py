@@ -41,6 +41,11 @@ from ir_fusion import batches
 FLOAT_OF = {"f32": "f32", "bf16": "bf16", "int8": "f32", "int8_bf16": "bf16"}
 
 
+def ir_kind(precision: str) -> str:
+    """Which IR of an export a precision runs: ``"int8"`` (``model_int8.xml``) or ``"float"``."""
+    return "int8" if precision.startswith("int8") else "float"
+
+
 def product_model(m: int, k: int, n: int, int8: bool, seed: int = 0) -> ov.Model:
     """``x [m, k] @ w [k, n]`` with a constant ``w``; with ``int8``, both operands pass through
     8-bit ``FakeQuantize`` ops (as NNCF writes them), which the CPU plugin runs as an INT8 product."""
@@ -73,26 +78,26 @@ def main(argv=None):
     ids, _ = batches(args.export, args.data_dir, args.max_length)["16x128"]
     irs = {"float": export / "model.xml", "int8": export / "model_int8.xml"}
     precisions = [p for p in ("f32", "bf16", "int8", "int8_bf16") if p in cpu_precisions()]
-    engines = [p for p in precisions if irs["int8" if p.startswith("int8") else "float"].is_file()]
+    engines = [p for p in precisions if irs[ir_kind(p)].is_file()]
     work = {kind: multiply_adds(core.read_model(str(path)), ids) for kind, path in irs.items() if path.is_file()}
     m, k, n = args.gemm
     x = np.random.default_rng(1).standard_normal((m, k)).astype(np.float32)
     runs = {}
     for precision in precisions:
         hint = {"INFERENCE_PRECISION_HINT": FLOAT_OF[precision]}
-        product = core.compile_model(product_model(m, k, n, precision.startswith("int8")), "CPU", hint)
+        product = core.compile_model(product_model(m, k, n, ir_kind(precision) == "int8"), "CPU", hint)
         runs[f"product_{precision}"] = (product.create_infer_request(), x)
         if precision in engines:
-            ir = irs["int8" if precision.startswith("int8") else "float"]
-            runs[f"model_{precision}"] = (core.compile_model(core.read_model(str(ir)), "CPU", hint).create_infer_request(), ids)
+            ir = core.read_model(str(irs[ir_kind(precision)]))
+            runs[f"model_{precision}"] = (core.compile_model(ir, "CPU", hint).create_infer_request(), ids)
     times = dict(zip(runs, interleaved_ms(
         [lambda r=r, v=v: r.infer({0: v}, share_inputs=True, share_outputs=True) for r, v in runs.values()],
         args.repeats, statistic="min")))
     rates = {p: m * k * n / (times[f"product_{p}"] / 1e3) for p in precisions}
     results = {}
     for precision in engines:
-        counted = work["int8" if precision.startswith("int8") else "float"]
-        at_own_rate = counted["by_op_type"].get("MatMul", 0) if precision.startswith("int8") else counted["total"]
+        counted = work[ir_kind(precision)]
+        at_own_rate = counted["by_op_type"].get("MatMul", 0) if ir_kind(precision) == "int8" else counted["total"]
         bound_ms = (at_own_rate / rates[precision] + (counted["total"] - at_own_rate) / rates[FLOAT_OF[precision]]) * 1e3
         model_ms = times[f"model_{precision}"]
         results[precision] = {"model_ms": model_ms, "bound_ms": bound_ms, "model_over_bound": model_ms / bound_ms,

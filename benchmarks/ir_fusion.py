@@ -37,16 +37,19 @@ from bilstm_crf_ner.runtime.benchmark import benchmark_batch, interleaved_ms
 import _smoke as smoke
 
 
+def padded_batch(encoder, texts) -> tuple:
+    """``(padded ids, token counts)`` of ``texts`` as the runtime encodes them."""
+    tokens = [encoder.tokenize(text)[0] for text in texts]
+    return pad_batch(encoder.encode_many(tokens)), [len(t) for t in tokens]
+
+
 def batches(export: str, data_dir, max_length: int) -> dict:
     """``{name: (padded ids, lengths)}``: 16 texts cut to ``max_length`` characters and the
     first 16 test sentences (cut to it too)."""
     encoder = Tagger.load(export, backend="openvino", precision="f32").predictor.encoder
     texts = ["".join(s) for s in read_conll(msra_files(data_dir)["test"])[0]]
-    out = {}
-    for name, chosen in (("16x128", benchmark_batch(texts, 16, max_length)), ("mixed", [t[:max_length] for t in texts[:16]])):
-        tokens = [encoder.tokenize(text)[0] for text in chosen]
-        out[name] = (pad_batch(encoder.encode_many(tokens)), [len(t) for t in tokens])
-    return out
+    return {name: padded_batch(encoder, chosen)
+            for name, chosen in (("16x128", benchmark_batch(texts, 16, max_length)), ("mixed", [t[:max_length] for t in texts[:16]]))}
 
 
 def op_profile(model: ov.Model, hint: str, ids, top: int = 10) -> dict:

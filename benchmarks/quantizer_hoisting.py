@@ -26,7 +26,6 @@ import numpy as np
 import openvino as ov
 
 from bilstm_crf_ner.cli.benchmark import cpu_name
-from bilstm_crf_ner.core.batching import pad_batch
 from bilstm_crf_ner.corpus import msra_files, read_conll
 from bilstm_crf_ner.export.quantize import nncf_quantize
 from bilstm_crf_ner.export.quantizer_hoisting import hoist_quantizers
@@ -35,16 +34,13 @@ from bilstm_crf_ner.runtime.backends import cpu_precisions
 from bilstm_crf_ner.runtime.benchmark import interleaved_times
 
 import _smoke as smoke
-from ir_fusion import batches
+from ir_fusion import batches, padded_batch
 
 
 def padded(encoder, sentences, batch_size: int = 16) -> list:
     """``(ids, lengths)`` batches of ``sentences`` (lists of characters), ``batch_size`` each."""
-    out = []
-    for start in range(0, len(sentences), batch_size):
-        tokens = [encoder.tokenize("".join(s))[0] for s in sentences[start:start + batch_size]]
-        out.append((pad_batch(encoder.encode_many(tokens)), [len(t) for t in tokens]))
-    return out
+    texts = ["".join(s) for s in sentences]
+    return [padded_batch(encoder, texts[start:start + batch_size]) for start in range(0, len(texts), batch_size)]
 
 
 def main(argv=None):
@@ -72,7 +68,7 @@ def main(argv=None):
     moved = hoist_quantizers(hoisted)
     print(f"NNCF on {info['calibration_sentences']} sentences; {moved} quantizers moved", flush=True)
 
-    agreement, held_out = {}, padded(encoder, [s[:args.max_length] for s in test[:args.agreement_sentences]])
+    held_out = padded(encoder, [s[:args.max_length] for s in test[:args.agreement_sentences]])
     requests = {name: core.compile_model(m, "CPU", {"INFERENCE_PRECISION_HINT": "f32"}).create_infer_request()
                 for name, m in (("float", float_ir), ("int8_as_placed", as_placed), ("int8_hoisted", hoisted))}
     same, largest, tokens = {"int8_as_placed": 0, "int8_hoisted": 0}, 0.0, 0

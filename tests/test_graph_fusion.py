@@ -10,10 +10,7 @@ from hypothesis import strategies as st
 from openvino import opset13 as ops
 
 from bilstm_crf_ner.export.graph_fusion import fuse_transformer_blocks
-
-
-def _c(value, dtype=np.float32):
-    return ops.constant(np.asarray(value, dtype=dtype))
+from ir_support import constant as _c
 
 
 def layer_norm_graph(channels: int, eps: float = 1e-12, axis: int = -1, minus_one: float = -1.0,

@@ -7,10 +7,7 @@ import pytest
 from openvino import opset13 as ops
 
 from bilstm_crf_ner.runtime.multiply_adds import multiply_adds
-
-
-def _c(value, dtype=np.float32):
-    return ops.constant(np.asarray(value, dtype=dtype))
+from ir_support import constant as _c
 
 
 def tagger_like(hidden=4, heads=2, depth=3, units=5, tags=7):

@@ -9,10 +9,7 @@ import pytest
 from openvino import opset13 as ops
 
 from bilstm_crf_ner.export.quantizer_hoisting import hoist_quantizers
-
-
-def _c(value, dtype=np.float32):
-    return ops.constant(np.asarray(value, dtype=dtype))
+from ir_support import constant as _c
 
 
 def quantized_product(x, layout, scale_shape, range_shape=(), share_multiply=False, seed=0):

@@ -34,21 +34,14 @@ import logging
 
 import numpy as np
 
+from .ir_values import constant_data as _constant
+from .ir_values import rank as _rank
+
 logger = logging.getLogger(__name__)
 
 #: An additive mask at least this negative makes ``exp`` underflow to exactly 0 in float32
 #: (scores are far smaller), so adding it equals zeroing first and then adding it.
 MASK_BIAS_MAX = -1e4
-
-
-def _constant(output) -> np.ndarray | None:
-    node = output.get_node()
-    return node.get_data() if node.get_type_name() == "Constant" else None
-
-
-def _rank(output) -> int | None:
-    rank = output.get_partial_shape().rank
-    return rank.get_length() if rank.is_static else None
 
 
 def _scalar(output, rank: int | None) -> float | None:

@@ -32,20 +32,12 @@ import logging
 
 import numpy as np
 
+from .ir_values import constant_data as _constant
+from .ir_values import dims as _dims
+
 logger = logging.getLogger(__name__)
 
 LAYOUT_OPS = ("Reshape", "Squeeze", "Unsqueeze", "Transpose")
-
-
-def _constant(output) -> np.ndarray | None:
-    node = output.get_node()
-    return node.get_data() if node.get_type_name() == "Constant" else None
-
-
-def _dims(output) -> list | None:
-    """Static dims of ``output`` (``None`` for a dynamic one), or ``None`` for a dynamic rank."""
-    shape = output.get_partial_shape()
-    return [d.get_length() if d.is_static else None for d in shape] if shape.rank.is_static else None
 
 
 def _axes(node) -> list[int] | None:

@@ -33,6 +33,13 @@ def benchmark_batch(texts: Sequence[str], batch_size: int = 16, max_length: int 
     return [t[:max_length] for t in chosen]
 
 
+def _reducer(statistic: str):
+    """``np.median`` for ``"median"``, ``np.min`` for ``"min"`` (the fastest round)."""
+    if statistic not in ("median", "min"):
+        raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
+    return np.median if statistic == "median" else np.min
+
+
 def interleaved_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[list[float]]:
     """Wall times (ms) of ``repeats`` calls of each of ``runs``, timed in turn within each repeat
     (after one warm-up round), so a slow spell of a shared machine hits all of them alike."""
@@ -50,9 +57,8 @@ def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic
     """Median (``statistic="median"``) or fastest (``"min"``) of :func:`interleaved_times`. The
     fastest time suits choosing between runs: other work on the machine only ever adds time,
     and a spell may still fall on one run more than another."""
-    if statistic not in ("median", "min"):
-        raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
-    return [float(np.median(t) if statistic == "median" else np.min(t)) for t in interleaved_times(runs, repeats)]
+    reduce = _reducer(statistic)
+    return [float(reduce(t)) for t in interleaved_times(runs, repeats)]
 
 
 def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int = 128, repeats: int = 20,
@@ -82,9 +88,7 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
     untimed model call: the first call after another engine's shares the CPU with that engine's
     idle threads, which spin on for a while (ONNX Runtime's and TensorFlow's pools do). Each result also has
     its ``end_to_end_rounds_ms``, for ratios taken round by round (:func:`paired_speedup`)."""
-    if statistic not in ("median", "min"):
-        raise ValueError(f"statistic must be 'median' or 'min', not {statistic!r}")
-    reduce = np.median if statistic == "median" else np.min
+    reduce = _reducer(statistic)
     batch = benchmark_batch(texts, batch_size, max_length)
     single = [next(t for t in texts if t.strip())[:max_length]]
     runs, shapes = [], []

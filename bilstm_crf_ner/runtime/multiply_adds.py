@@ -59,13 +59,13 @@ def _convolution(first_kernel_axis: int):
 
 
 _COUNTERS = {
-    "MatMul": (_matmul, (("in", 0), ("out", 0))),
-    "ScaledDotProductAttention": (_attention, (("in", 0), ("in", 1), ("out", 0))),
-    "LSTMSequence": (_recurrent(4), (("in", 0), ("in", 4), ("in", 5))),
-    "GRUSequence": (_recurrent(3), (("in", 0), ("in", 3), ("in", 4))),
-    "RNNSequence": (_recurrent(3), (("in", 0), ("in", 3), ("in", 4))),
-    "Convolution": (_convolution(1), (("out", 0), ("in", 1))),
-    "GroupConvolution": (_convolution(2), (("out", 0), ("in", 1))),
+    "MatMul": _matmul,
+    "ScaledDotProductAttention": _attention,
+    "LSTMSequence": _recurrent(4),
+    "GRUSequence": _recurrent(3),
+    "RNNSequence": _recurrent(3),
+    "Convolution": _convolution(1),
+    "GroupConvolution": _convolution(2),
 }
 
 
@@ -73,8 +73,8 @@ def multiply_adds(model, inputs: np.ndarray) -> dict:
     """Multiply-adds of one run of ``model`` (an ``openvino.Model`` with one input) on ``inputs``:
     ``{"total", "by_op_type": {type: count}, "uncounted": [types]}``.
 
-    Runs a copy of the model once (f32, CPU) with the shape of every counted op's operands as
-    extra outputs; ``model`` itself is not changed.
+    Runs a copy of the model once (f32, CPU) with the shape of every counted op's inputs and
+    outputs as extra outputs; ``model`` itself is not changed.
     """
     import openvino as ov
     from openvino import opset13 as ops
@@ -89,8 +89,7 @@ def multiply_adds(model, inputs: np.ndarray) -> dict:
             uncounted.add(kind)
         if kind in _COUNTERS:
             counted.append(op)
-            for side, index in _COUNTERS[kind][1]:
-                value = op.input_value(index) if side == "in" else op.output(index)
+            for value in [*op.input_values(), *op.outputs()]:
                 probes.setdefault(value, ops.result(ops.shape_of(value, "i64")))
     first = len(probe.outputs)
     probe.add_results(list(probes.values()))
@@ -100,5 +99,5 @@ def multiply_adds(model, inputs: np.ndarray) -> dict:
               for i, value in enumerate(probes)}
     by_type: Counter = Counter()
     for op in counted:
-        by_type[op.get_type_name()] += _COUNTERS[op.get_type_name()][0](op, shapes.__getitem__)
+        by_type[op.get_type_name()] += _COUNTERS[op.get_type_name()](op, shapes.__getitem__)
     return {"total": int(sum(by_type.values())), "by_op_type": dict(by_type), "uncounted": sorted(uncounted)}
