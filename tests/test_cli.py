@@ -108,7 +108,7 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
     _, saved, ir = folders
     out = tmp_path / "speed.json"
     code, stdout, _ = run_cli(["benchmark", str(ir), "--data", str(msra_dir()), "--keras", str(saved), "--repeats", "2",
-                               "--eval-sentences", "50", "--bulk-sentences", "120", "--bulk-rounds", "1",
+                               "--eval-sentences", "50", "--bulk-sentences", "120", "--bulk-rounds", "1", "--bulk-chunk", "50",
                                "--latency-sentences", "20", "--statistic", "min", "--json", str(out), "-q"], capsys)
     assert code == 0 and "sent/s" in stdout and "bulk s/s" in stdout and "fastest of 2 runs" in stdout
     written = json.loads(out.read_text())
@@ -117,6 +117,7 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
     for r in results:  # the whole mixed-length slice, and single-text latency percentiles
         assert r["bulk_sentences"] == 120 and r["bulk_sentences_per_s"] > 0 and r["bulk_chars_per_s"] > r["bulk_sentences_per_s"]
         assert r["bulk_model_s"] > 0 and 0 <= r["bulk_tokenize_decode_share"] < 1  # model alone, same batches
+        assert len(r["bulk_chunk_s"]) == 3 and r["bulk_speedup_paired"] > 0  # 120 texts in turns of 50, one round
         assert r["latency_ms"]["count"] == 20 and 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p99"]
     engines = [(r["engine"], r["precision"]) for r in results]
     assert engines[0] == ("keras", "f32") and ("onnxruntime", "f32") in engines and ("openvino", "int8") in engines

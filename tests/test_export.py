@@ -254,6 +254,76 @@ def test_interleaved_timing_takes_turns_and_keeps_the_median_or_the_fastest_roun
         benchmark.interleaved_ms(runs, 5, statistic="mean")
 
 
+def test_interleaved_timing_opens_each_turn_with_an_untimed_warm_call(monkeypatch):
+    """The warm call runs before every timed call of its run and its time is not counted (it
+    soaks up the previous engine's spinning threads); a warm list of the wrong length is refused."""
+    import bilstm_crf_ner.runtime.benchmark as benchmark
+
+    clock, order = [0.0], []
+
+    def call(name, seconds):
+        order.append(name)
+        clock[0] += seconds
+
+    monkeypatch.setattr(benchmark.time, "perf_counter", lambda: clock[0])
+    runs = [lambda: call("a", 1.0), lambda: call("b", 2.0)]
+    warm = [lambda: call("warm a", 50.0), lambda: call("warm b", 70.0)]
+    assert benchmark.interleaved_ms(runs, 3, warm=warm) == pytest.approx([1000.0, 2000.0])
+    assert order == ["warm a", "a", "warm b", "b"] * 4  # warm-up round + 3 timed rounds
+    with pytest.raises(ValueError, match="one callable per run"):
+        benchmark.interleaved_times(runs, 3, warm=warm[:1])
+
+
+def test_bulk_timing_takes_turns_chunk_by_chunk(monkeypatch):
+    """Engines tag the texts a chunk at a time in turns (each turn: untimed warm model call, the
+    chunk's batches through the model, predict on the chunk); totals are the fastest round's,
+    and a busy spell on one engine's turn moves its total but not the chunk-by-chunk ratio."""
+    import bilstm_crf_ner.runtime.benchmark as benchmark
+
+    clock, order = [0.0], []
+    spell = {("b", 1, "predict")}  # round 0, chunk 1 of engine b runs 5x slower
+
+    class Scorer:
+        def __init__(self, name):
+            self.name = name
+
+        def emissions(self, ids):
+            order.append((self.name, "warm"))
+
+        def emissions_many(self, batches):
+            order.append((self.name, "model"))
+            clock[0] += 0.1 * len(batches)
+
+    class Tagger:
+        def __init__(self, name, seconds):
+            self.name, self.seconds, self.calls = name, seconds, 0
+            self.predictor = type("P", (), {"scorer": Scorer(name)})()
+
+        def predict(self, texts, batch_size):
+            self.calls += 1
+            if self.calls == 1:  # the warm-up call before the rounds
+                return
+            chunk = (self.calls - 2) % 3
+            order.append((self.name, "predict", tuple(texts)))
+            slow = 5.0 if (self.name, chunk, "predict") in spell and self.calls <= 4 else 1.0
+            clock[0] += self.seconds * len(texts) * slow
+
+    monkeypatch.setattr(benchmark.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(benchmark, "bulk_batches", lambda tagger, texts, batch_size: [list(texts)])
+    texts = [f"t{i}" for i in range(5)]
+    taggers = {"a": Tagger("a", 0.2), "b": Tagger("b", 0.1)}
+    timed = benchmark.bulk_seconds(taggers, texts, rounds=2, batch_size=4, chunk_size=2)
+    assert [entry[:2] for entry in order[:6]] == [("a", "warm"), ("a", "model"), ("a", "predict"),
+                                                  ("b", "warm"), ("b", "model"), ("b", "predict")]
+    assert [entry[2] for entry in order if entry[1] == "predict"][:2] == [("t0", "t1")] * 2  # same chunk in turn
+    assert timed["a"]["seconds"] == pytest.approx(1.0) and timed["b"]["seconds"] == pytest.approx(0.5)
+    assert timed["a"]["model_seconds"] == pytest.approx(0.3)  # 3 chunks of one batch each
+    assert len(timed["b"]["chunk_seconds"]) == 6  # 3 chunks x 2 rounds
+    assert benchmark.paired_speedup(timed["a"]["chunk_seconds"], timed["b"]["chunk_seconds"]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="chunk_size"):
+        benchmark.bulk_seconds(taggers, texts, chunk_size=0)
+
+
 def test_the_tokenize_decode_share_is_taken_round_by_round(monkeypatch):
     """A busy spell (everything 3x slower) over 5 of 8 rounds: the medians' difference is the
     slowed one, the share each round shows is not; a spell on a single call is outvoted; the
@@ -365,5 +435,5 @@ def test_export_times_engines_end_to_end_on_the_workload(exported, msra, monkeyp
     timed = time_engines(model, path, backends, {}, workload=texts, repeats=2)
     assert set(timed["workload"]) == set(timed["16x128"]) == {("onnxruntime", "f32", False), ("openvino", "f32", False)}
     assert all(ms > 0 for ms in timed["workload"].values())
-    assert sorted(Counter(backend for backend, _, _ in calls).values()) == [3, 3]  # warm-up + 2 rounds each
+    assert sorted(Counter(backend for backend, _, _ in calls).values()) == [3, 3]  # warm-up + 2 rounds each (warm calls: model only)
     assert all(x == texts and tags == expected for _, x, tags in calls)

@@ -40,12 +40,20 @@ def _reducer(statistic: str):
     return np.median if statistic == "median" else np.min
 
 
-def interleaved_times(runs: Sequence[Callable[[], object]], repeats: int) -> list[list[float]]:
+def interleaved_times(runs: Sequence[Callable[[], object]], repeats: int,
+                      warm: Sequence[Callable[[], object]] | None = None) -> list[list[float]]:
     """Wall times (ms) of ``repeats`` calls of each of ``runs``, timed in turn within each repeat
-    (after one warm-up round), so a slow spell of a shared machine hits all of them alike."""
+    (after one warm-up round), so a slow spell of a shared machine hits all of them alike.
+    ``warm`` (one callable per run) is called untimed at the start of each of that run's turns:
+    the previous engine's idle threads spin on for a while (ONNX Runtime's and TensorFlow's
+    pools do) and would otherwise slow the first timed call after them."""
+    if warm is not None and len(warm) != len(runs):
+        raise ValueError("warm needs one callable per run")
     times = [[] for _ in runs]
     for repeat in range(max(1, repeats) + 1):
-        for run, out in zip(runs, times):
+        for i, (run, out) in enumerate(zip(runs, times)):
+            if warm is not None:
+                warm[i]()
             start = time.perf_counter()
             run()
             if repeat:
@@ -53,12 +61,13 @@ def interleaved_times(runs: Sequence[Callable[[], object]], repeats: int) -> lis
     return times
 
 
-def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic: str = "median") -> list[float]:
+def interleaved_ms(runs: Sequence[Callable[[], object]], repeats: int, statistic: str = "median",
+                   warm: Sequence[Callable[[], object]] | None = None) -> list[float]:
     """Median (``statistic="median"``) or fastest (``"min"``) of :func:`interleaved_times`. The
     fastest time suits choosing between runs: other work on the machine only ever adds time,
     and a spell may still fall on one run more than another."""
     reduce = _reducer(statistic)
-    return [float(reduce(t)) for t in interleaved_times(runs, repeats)]
+    return [float(reduce(t)) for t in interleaved_times(runs, repeats, warm)]
 
 
 def measure(tagger, texts: Sequence[str], batch_size: int = 16, max_length: int = 128, repeats: int = 20,
@@ -143,26 +152,48 @@ def bulk_batches(tagger, texts: Sequence[str], batch_size: int = 64) -> list[np.
     return batches
 
 
-def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_size: int = 64) -> dict:
-    """``{name: (seconds, model seconds)}``: how long each of ``taggers`` (name -> tagger) takes to
-    tag all of ``texts`` (mixed lengths, as users send them), and how much of that its model alone
-    takes on the same padded batches (:func:`bulk_batches`); best of ``rounds`` each. The taggers
-    and the two timings take turns within each round, so a slow spell of a shared machine hits
-    all of them alike. One warm-up call per tagger first."""
+def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_size: int = 64,
+                 chunk_size: int = 256) -> dict:
+    """How long each of ``taggers`` (name -> tagger) takes to tag all of ``texts`` (mixed lengths,
+    as users send them), and how much of that its model alone takes on the same padded batches
+    (:func:`bulk_batches`).
+
+    The texts are tagged ``chunk_size`` at a time and the taggers take turns chunk by chunk
+    (each turn: an untimed model call on one batch, the chunk's batches through the model alone,
+    then ``predict`` on the chunk), so a turn lasts a second or so and a slow spell of a shared
+    machine falls on all taggers alike; whole-corpus turns of several seconds let one spell land
+    on one engine. Returns ``{name: {"seconds", "model_seconds", "chunk_seconds"}}``: the fastest
+    round's totals and every round's per-chunk ``predict`` times, in the same order for every
+    tagger, for round-by-round ratios (:func:`paired_speedup`). One warm-up call per tagger first."""
+    if chunk_size < 1:
+        raise ValueError("chunk_size must be at least 1")
+    chunks = [list(texts[i:i + chunk_size]) for i in range(0, len(texts), chunk_size)]
     batches = {}
     for name, tagger in taggers.items():
         tagger.predict(list(texts[:batch_size]), batch_size=batch_size)
-        batches[name] = bulk_batches(tagger, texts, batch_size)
-    best = {name: [float("inf"), float("inf")] for name in taggers}
+        batches[name] = [bulk_batches(tagger, chunk, batch_size) for chunk in chunks]
+    totals = {name: [] for name in taggers}
+    chunk_times = {name: [] for name in taggers}
     for _ in range(max(1, rounds)):
-        for name, tagger in taggers.items():
-            start = time.perf_counter()
-            tagger.predict(texts, batch_size=batch_size)
-            best[name][0] = min(best[name][0], time.perf_counter() - start)
-            start = time.perf_counter()
-            tagger.predictor.scorer.emissions_many(batches[name])
-            best[name][1] = min(best[name][1], time.perf_counter() - start)
-    return {name: tuple(times) for name, times in best.items()}
+        spent = {name: [0.0, 0.0] for name in taggers}
+        for c, chunk in enumerate(chunks):
+            for name, tagger in taggers.items():
+                scorer = tagger.predictor.scorer
+                if batches[name][c]:
+                    scorer.emissions(batches[name][c][0])
+                start = time.perf_counter()
+                scorer.emissions_many(batches[name][c])
+                model = time.perf_counter() - start
+                start = time.perf_counter()
+                tagger.predict(chunk, batch_size=batch_size)
+                whole = time.perf_counter() - start
+                spent[name][0] += whole
+                spent[name][1] += model
+                chunk_times[name].append(whole)
+        for name in taggers:
+            totals[name].append(spent[name])
+    return {name: {"seconds": min(t[0] for t in totals[name]), "model_seconds": min(t[1] for t in totals[name]),
+                   "chunk_seconds": chunk_times[name]} for name in taggers}
 
 
 def latency_ms(tagger, texts: Sequence[str], count: int = 200) -> dict:
