@@ -128,6 +128,25 @@ def test_benchmark_table_and_json(folders, tmp_path, capsys):
     assert all(r["token_agreement"] == 1.0 for r in results if r["precision"] == "f32" and r["engine"] != "keras")
 
 
+def test_benchmark_times_engines_with_row_streams(folders, tmp_path, capsys):
+    """``:streams`` in an engine spec splits each batch's rows across one stream per core; the
+    row says so, the table marks it /sN, and its tags agree with the plain engine's."""
+    import os
+
+    _, _, ir = folders
+    out = tmp_path / "streams.json"
+    code, stdout, _ = run_cli(["benchmark", str(ir), "--data", str(msra_dir()), "--engines",
+                               "openvino:f32,openvino:f32:static:streams", "--repeats", "1", "--eval-sentences", "30",
+                               "--bulk-sentences", "40", "--bulk-chunk", "20", "--latency-sentences", "0",
+                               "--json", str(out), "-q"], capsys)
+    assert code == 0
+    plain, streamed = json.loads(out.read_text())["results"]
+    cores = os.cpu_count() or 1
+    assert plain["streams"] == 1 and streamed["streams"] == cores and streamed["static_shapes"]
+    assert streamed["token_agreement"] == 1.0 and streamed["bulk_speedup_paired"] > 0
+    assert cores == 1 or f"f32/st/s{cores}" in stdout
+
+
 def test_user_mistakes_print_one_line_and_exit_2(folders, tmp_path, capsys, monkeypatch):
     _, saved, ir = folders
     bad = tmp_path / "bad.conll"
@@ -141,6 +160,11 @@ def test_user_mistakes_print_one_line_and_exit_2(folders, tmp_path, capsys, monk
         (["export", str(saved), str(tmp_path), "-q"], "not empty"),
         (["predict", str(saved), "--backend", "onnxruntime", "-q"], "saved Keras model"),
         (["evaluate", str(ir), str(msra_dir()), "--precision", "bf16", "--backend", "onnxruntime", "-q"], "runs f32 or int8"),
+        (["benchmark", str(ir), "--data", str(msra_dir()), "--engines", "openvino:f32:fast", "-q"],
+         "can only be 'static' and 'streams'"),
+        (["benchmark", str(ir), "--data", str(msra_dir()), "--engines", "onnxruntime:f32:streams", "-q"],
+         "are OpenVINO settings"),
+        (["benchmark", str(ir), "--data", str(msra_dir()), "--bulk-chunk", "0", "-q"], "--bulk-chunk must be at least 1"),
     ]
     for args, message in cases:
         code, _, err = run_cli(args, capsys, "", monkeypatch)

@@ -1,6 +1,7 @@
 """Export to ONNX / OpenVINO and the TensorFlow-free runtime, on a model trained on MSRA."""
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -34,6 +35,10 @@ def test_folder_layout_and_metadata(exported):
     # a character BiLSTM-CRF has nothing to fuse; the timings say how they were taken
     assert meta["graph"]["openvino_fused"] == {"layer_norm": 0, "attention": 0}
     assert meta["speed_statistic"].startswith("fastest")
+    # row streams were timed for an OpenVINO default on a machine with several cores, and recorded
+    assert meta["default_streams"] >= 1
+    if meta["default_backend"] == "openvino" and (os.cpu_count() or 1) > 1:
+        assert any(key.endswith("_streams_ms") for key in meta["speed_workload"])
     import onnx
 
     ops = {n.op_type for n in onnx.load(str(path / "model.onnx")).graph.node}
@@ -91,6 +96,80 @@ def test_static_shapes_tag_exactly_within_their_memory_budget(exported, msra):
     assert tight.backend.compiled_shapes == 1 or tight.backend.shape_memory_bytes <= budget_mb * 2**20
     with pytest.raises(BackendError, match="shape_memory_mb"):
         Tagger.load(path, backend="openvino", static_shapes=True, shape_memory_mb=0)
+
+
+@pytest.mark.parametrize("static", [False, True])
+def test_row_streams_tag_exactly_in_batches_alone_and_under_threads(exported, msra, static):
+    """Each batch's rows split across 2 single-threaded streams: Keras's tags for many batches of
+    an odd size (all slices in flight), single sentences (the all-cores model) and concurrent
+    callers; the emissions of real tokens equal the unsplit model's."""
+    from bilstm_crf_ner.core.batching import pad_batch
+
+    model, path = exported
+    sample = msra[2][:150]
+    expected = model.predict(sample)
+    tagger = Tagger.load(path, backend="openvino", precision="f32", static_shapes=static, streams=2, num_threads=2)
+    plain = Tagger.load(path, backend="openvino", precision="f32", static_shapes=static, streams=1)
+    assert tagger.backend.streams == 2 and plain.backend.streams == 1
+    assert tagger.predict(sample, batch_size=7) == expected
+    assert [tagger.predict([s])[0] for s in sample[:8]] == expected[:8]
+    results = {}
+
+    def work(k):
+        results[k] = tagger.predict(sample[k::3], batch_size=5)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(results[k] == expected[k::3] for k in range(3))
+    encoder = tagger.predictor.encoder
+    sentences = [s for s in sample[:5]]  # lengths differ: slices come back at different widths
+    ids = pad_batch(encoder.encode_many(sentences))
+    split, whole = tagger.predictor.scorer.emissions(ids), plain.predictor.scorer.emissions(ids)
+    for row, sentence in enumerate(sentences):
+        np.testing.assert_allclose(split[row, :len(sentence)], whole[row, :len(sentence)], rtol=0, atol=1e-5)
+    tagger.backend.close()
+
+
+def test_row_streams_are_capped_by_threads_and_checked(exported):
+    _, path = exported
+    assert Tagger.load(path, backend="openvino", num_threads=1, streams=4).backend.streams == 1
+    with pytest.raises(BackendError, match="streams"):
+        Tagger.load(path, backend="openvino", streams=0)
+
+
+def test_the_default_engine_gets_the_row_streams_the_export_recorded(exported, tmp_path):
+    """``default_streams`` applies to the default backend and precision (static shapes or not),
+    capped at the cores; other engines and old exports get 1."""
+    import os
+    import shutil
+
+    from bilstm_crf_ner.runtime.backends import default_streams
+
+    _, path = exported
+    copy = tmp_path / "ir"
+    shutil.copytree(path, copy)
+    meta = json.loads((copy / "metadata.json").read_text())
+    meta.update(default_backend="openvino", default_precision="f32", default_streams=2)
+    (copy / "metadata.json").write_text(json.dumps(meta))
+    cores = os.cpu_count() or 1
+    assert Tagger.load(copy).backend.streams == min(2, cores)
+    assert Tagger.load(copy, static_shapes=True).backend.streams == min(2, cores)
+    assert Tagger.load(copy, streams=1).backend.streams == 1
+    assert Tagger.load(copy, backend="onnxruntime").backend.name == "onnxruntime"
+    assert default_streams({"default_streams": 10_000}) == cores and default_streams({}) == 1
+
+
+def test_row_streams_become_the_default_only_when_clearly_faster():
+    from bilstm_crf_ner.export.exporter import STREAMS_MARGIN, choose_streams
+
+    assert choose_streams(None) == 1  # ONNX Runtime default or one core: nothing was timed
+    assert choose_streams({"streams": 2, "16x128": [50.0, 45.0], "workload": [100.0, 80.0]}) == 2
+    barely = 100.0 * (1 - STREAMS_MARGIN / 2)
+    assert choose_streams({"streams": 2, "16x128": [50.0, 45.0], "workload": [100.0, barely]}) == 1
+    assert choose_streams({"streams": 4, "16x128": [50.0, 60.0], "workload": [100.0, 120.0]}) == 1
 
 
 def test_bf16_agreement_is_measured(exported, msra):

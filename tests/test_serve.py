@@ -222,6 +222,7 @@ def test_model_route_and_health(server, models):
         info = client.get("/zh/v1/model").json()
         assert info["tag_scheme"] == "BIOES" and "S-PER" in info["tags"]
         assert info["backend"] in ("openvino", "onnxruntime") and info["precision"] == "f32"
+        assert info["row_streams"] == 1  # one inference thread per replica: at most one stream
         assert info["versions"]["server"] and info["limits"]["max_texts"] == MAX_TEXTS
         assert "crf" not in info["export"] and "allowed" not in info["export"]  # no weights
         assert "vocab_files" not in info["export"]["tokenizer"]
@@ -309,3 +310,16 @@ def test_concurrent_one_text_requests_share_model_calls(server, msra):
     after = handle.diagnostics.remote().result()
     calls, tagged = after["model_calls"] - before["model_calls"], after["texts_tagged"] - before["texts_tagged"]
     assert tagged == len(texts) and calls <= len(texts) // 3, (calls, tagged)
+
+
+def test_serve_config_checks_and_casts_its_values():
+    """Bad options fail at the boundary with the option named; ``key=value`` strings are cast."""
+    from bilstm_crf_ner.serve import ServeConfig
+    from bilstm_crf_ner.serve.config import ServeConfigError
+
+    config = ServeConfig.from_dict({"model": "ir", "streams": "2", "replicas": "1", "static_shapes": "true"})
+    assert config.streams == 2 and config.static_shapes is True and ServeConfig(model="ir").streams is None
+    for values, message in [({"streams": 0}, "streams must be at least 1"), ({"replicas": 0}, "replicas"),
+                            ({"streams": "two"}, "streams: invalid value"), ({"stream": 2}, "unknown server option")]:
+        with pytest.raises(ServeConfigError, match=message):
+            ServeConfig.from_dict({"model": "ir", **values})

@@ -39,8 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("model", help="an exported folder")
     parser.add_argument("--data", required=True, help="CoNLL file, MSRA folder (test.bio) or text file (one text per line)")
     parser.add_argument("--engines", default=None,
-                        help="comma-separated backend:precision[:static] list, e.g. openvino:int8:static "
-                             "(default: every one this machine and export support, OpenVINO with and without static shapes)")
+                        help="comma-separated backend:precision[:static][:streams] list, e.g. openvino:int8_bf16:static:streams "
+                             "(streams: each batch's rows split across one single-threaded stream per core); default: every "
+                             "one this machine and export support, OpenVINO with and without static shapes, and the default "
+                             "engine with row streams where the export chose them")
     parser.add_argument("--keras", metavar="MODEL", help="also time this saved Keras model (first in the table)")
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--max-length", type=int, default=128, help="characters per benchmark text")
@@ -80,23 +82,37 @@ def _metadata(args):
 
 
 def _engines(args):
-    from ..runtime.backends import available_engines
+    """``(backend, precision, static_shapes, streams)`` per engine to time: ``--engines``, else
+    every engine this machine and export support (OpenVINO with and without static shapes) and
+    the default engine with its row streams where the export chose them."""
+    import os
+
+    from ..runtime.backends import available_engines, default_engine, default_streams
 
     metadata = _metadata(args)
     if args.engines:
         engines = []
         for item in args.engines.split(","):
             parts = item.strip().split(":")
-            backend, precision, static = parts[0], (parts[1:2] or ["f32"])[0], (parts[2:3] or [""])[0]
-            if static not in ("", "static"):
-                raise UsageError(f"engine {item!r}: the third field can only be 'static'")
-            engines.append((backend, precision or "f32", static == "static"))
+            backend, precision, flags = parts[0], (parts[1:2] or ["f32"])[0], [f for f in parts[2:] if f]
+            unknown = set(flags) - {"static", "streams"}
+            if unknown or len(flags) != len(set(flags)):
+                raise UsageError(f"engine {item!r}: the fields after the precision can only be 'static' and 'streams'")
+            if flags and backend != "openvino":
+                raise UsageError(f"engine {item!r}: static shapes and row streams are OpenVINO settings")
+            engines.append((backend, precision or "f32", "static" in flags,
+                            (os.cpu_count() or 1) if "streams" in flags else 1))
         return engines
-    return [(b, p, static) for b, p in available_engines(metadata) for static in ((False, True) if b == "openvino" else (False,))]
+    engines = [(b, p, static, 1) for b, p in available_engines(metadata)
+               for static in ((False, True) if b == "openvino" else (False,))]
+    streams = default_streams(metadata)
+    if streams > 1:
+        engines.append((*default_engine(metadata), streams))
+    return engines
 
 
 def run(args) -> int:
-    from ..runtime.backends import default_engine
+    from ..runtime.backends import default_engine, default_streams
     from ..runtime.benchmark import bulk_seconds, latency_ms, measure_many, paired_speedup
 
     if args.bulk_chunk < 1:
@@ -104,17 +120,20 @@ def run(args) -> int:
     texts, x, y = _data(args.data)
     if not texts:
         raise UsageError(f"{args.data} has no text to benchmark on")
-    engines = ([("keras", "f32", False)] if args.keras else []) + _engines(args)
-    default = default_engine(_metadata(args))
+    engines = ([("keras", "f32", False, 1)] if args.keras else []) + _engines(args)
+    metadata = _metadata(args)
+    default = (*default_engine(metadata), default_streams(metadata))
     taggers, results = {}, []
-    for backend, precision, static in engines:
+    for backend, precision, static, streams in engines:
         start = time.perf_counter()
         if backend == "keras":
             tagger = load_tagger(args.keras)
         else:
-            tagger = load_tagger(args.model, backend, precision, static if backend == "openvino" else None)
-        row = {"engine": backend, "precision": precision, "static_shapes": static, "load_s": time.perf_counter() - start,
-               "default": (backend, precision, static if backend == "openvino" else False) == default}
+            openvino = backend == "openvino"
+            tagger = load_tagger(args.model, backend, precision, static if openvino else None, streams if openvino else None)
+        row = {"engine": backend, "precision": precision, "static_shapes": static, "streams": streams,
+               "load_s": time.perf_counter() - start,
+               "default": (backend, precision, static if backend == "openvino" else False, streams) == default}
         taggers[len(results)] = tagger
         results.append(row)
     # All engines take turns within each repeat, so a slow spell of a shared machine hits them alike.
@@ -182,9 +201,12 @@ def _name_faster_inexact(results) -> None:
     if faster:
         best = min(faster, key=lambda r: r[key])
         agreement = f", {100 * best['token_agreement']:.2f}% of tags equal the first engine's" if "token_agreement" in best else ""
-        print(f"faster but not exact: {best['engine']} {best['precision']}{' static' if best['static_shapes'] else ''} "
+        settings = (f", static_shapes=True" if best["static_shapes"] else "") + \
+            (f", streams={best['streams']}" if best.get("streams", 1) > 1 else "")
+        print(f"faster but not exact: {best['engine']} {best['precision']}{' static' if best['static_shapes'] else ''}"
+              f"{' with %d row streams' % best['streams'] if best.get('streams', 1) > 1 else ''} "
               f"({default[key] / best[key]:.2f}x the default{agreement}); load it with "
-              f"Tagger.load(path, backend={best['engine']!r}, precision={best['precision']!r})")
+              f"Tagger.load(path, backend={best['engine']!r}, precision={best['precision']!r}{settings})")
 
 
 def cpu_name() -> str:
@@ -208,8 +230,8 @@ def _print_table(results, args):
           "(speedup: median of the round-by-round ratios to the first engine)"
           + (f"; bulk: {results[0]['bulk_sentences']} texts of --data in turns of {args.bulk_chunk}, best of "
              f"{args.bulk_rounds} (bulk x: median of the chunk-by-chunk ratios)" if bulk else "")
-          + "; * = the engine Tagger.load picks by default")
-    print(f"{'engine':12} {'prec':8} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
+          + "; * = the engine Tagger.load picks by default; /st = static shapes, /sN = N row streams")
+    print(f"{'engine':12} {'prec':11} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
           f"{'speedup':>7} {'bulk s/s':>9} {'bulk x':>7} {'tok+dec':>7} {'p50 ms':>7} {'p99 ms':>7} {'F1':>7} {'agree':>7}")
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
@@ -220,7 +242,8 @@ def _print_table(results, args):
         latency = r.get("latency_ms") or {}
         p50 = f"{latency['p50']:7.2f}" if latency else f"{'-':>7}"
         p99 = f"{latency['p99']:7.2f}" if latency else f"{'-':>7}"
-        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {r['precision'] + ('/st' if r['static_shapes'] else ''):8} "
+        precision = r['precision'] + ('/st' if r['static_shapes'] else '') + (f"/s{r['streams']}" if r.get('streams', 1) > 1 else '')
+        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {precision:11} "
               f"{r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} {r['sentences_per_s']:8.1f} "
               f"{100 * r['tokenize_decode_share']:6.1f}% {r['speedup_paired']:6.2f}x {bulk_rate} {bulk_speedup} "
               f"{bulk_share} {p50} {p99} {f1:>7} {agree:>7}")

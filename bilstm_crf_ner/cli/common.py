@@ -20,7 +20,8 @@ class UsageError(BilstmCrfNerError):
     """A command-line mistake: printed as one line, exit status 2."""
 
 
-def load_tagger(path, backend: str | None = None, precision: str | None = None, static_shapes: bool | None = None):
+def load_tagger(path, backend: str | None = None, precision: str | None = None, static_shapes: bool | None = None,
+                streams: int | None = None):
     """A saved :class:`~bilstm_crf_ner.BLSTMCRFModel` folder (imports TensorFlow) or an exported
     folder (:class:`~bilstm_crf_ner.runtime.Tagger`, TensorFlow-free), told apart by their files."""
     from ..runtime.layout import METADATA_FILE
@@ -31,7 +32,7 @@ def load_tagger(path, backend: str | None = None, precision: str | None = None, 
     if (path / METADATA_FILE).is_file():
         from ..runtime import Tagger
 
-        return Tagger.load(path, backend=backend, precision=precision, static_shapes=static_shapes)
+        return Tagger.load(path, backend=backend, precision=precision, static_shapes=static_shapes, streams=streams)
     if backend or precision:
         raise UsageError(f"{path} is a saved Keras model; --backend/--precision apply to exported folders")
     from ..keras.model import CONFIG_FILE, BLSTMCRFModel
@@ -92,6 +93,17 @@ def output_json(path: str, data) -> None:
         handle.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
 
 
+def positive_int(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, not {value!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected at least 1, not {number}")
+    return number
+
+
 def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", choices=BACKENDS, default=None,
                         help="exported folders only (default: the backend the export measured fastest)")
@@ -100,6 +112,9 @@ def add_engine_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--static-shapes", action="store_true",
                         help="OpenVINO: compile per batch shape (pays off in long runs only; a one-off command "
                              "uses dynamic shapes by default, whatever the export recorded)")
+    parser.add_argument("--streams", type=positive_int, default=None,
+                        help="OpenVINO: split each batch's rows across this many CPU streams (1: off; default: "
+                             "as the export recorded for its default engine)")
 
 
 # Span-annotated inputs (docs/data.md): --format for train/evaluate, Label Studio options for all three.

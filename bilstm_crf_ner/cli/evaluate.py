@@ -56,7 +56,8 @@ def run(args) -> int:
         if args.max_sentences:
             texts, entities = texts[: args.max_sentences], entities[: args.max_sentences]
         if texts:  # the model's tokenizer decides the tokens, as for raw strings given to predict
-            tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes)
+            tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes,
+                             streams=args.streams)
             x, y = drop_untokenized(*spans_to_tags(texts, entities, token_unit=tagger.tokenize, boundary=args.boundary),
                                     path)
         else:
@@ -64,7 +65,8 @@ def run(args) -> int:
     if not x:
         raise UsageError(f"{path} has no sentences")
     if tagger is None:
-        tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes)
+        tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes,
+                             streams=args.streams)
     report = tagger.evaluate(x, y, batch_size=args.batch_size, progress=not args.quiet)
     print(f"{path} ({len(x)} sentences):")
     print(report)

@@ -57,7 +57,8 @@ def run(args) -> int:
         raise UsageError(f"--format {args.format} writes character offsets into raw text: use --input-format text")
     lines = read_text(args.input)
     inputs = token_sentences(lines) if args.input_format == "conll" else lines
-    tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes)
+    tagger = load_tagger(args.model, args.backend, args.precision, static_shapes=args.static_shapes,
+                             streams=args.streams)
     progress = not args.quiet
     with output_stream(args.output) as out:
         if args.format in SPAN_OUTPUTS:

@@ -27,6 +27,7 @@ HELP = "serve an exported model over HTTP (Ray Serve): /v1/entities, /v1/tags, /
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from ..serve.config import DEFAULT_BATCH_WAIT_S, DEFAULT_MAX_BATCH_SIZE, Limits
+    from .common import positive_int
 
     limits = Limits()
     parser.add_argument("model", help="an exported folder (model.export(...) / bilstm-crf-ner export)")
@@ -60,6 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     shapes.add_argument("--static-shapes", dest="static_shapes", action="store_const", const=True, default=None,
                         help="OpenVINO: compile per batch shape (default: as the export recorded)")
     shapes.add_argument("--dynamic-shapes", dest="static_shapes", action="store_const", const=False)
+    parser.add_argument("--streams", type=positive_int, default=None,
+                        help="OpenVINO: split each batch's rows across this many CPU streams (1: off; "
+                             "default: as the export recorded, at most one per inference thread)")
 
 
 def config_from_args(args):
@@ -70,7 +74,8 @@ def config_from_args(args):
     if cpus is None:
         cpus = 1.0 if args.address else max(1.0, float((os.cpu_count() or 1) // max(1, args.replicas)))
     return ServeConfig(model=os.path.abspath(args.model), backend=args.backend, precision=args.precision,
-                       static_shapes=args.static_shapes, replicas=args.replicas, cpus_per_replica=cpus,
+                       static_shapes=args.static_shapes, streams=args.streams, replicas=args.replicas,
+                       cpus_per_replica=cpus,
                        num_threads=args.threads, max_batch_size=1 if args.no_batching else args.max_batch_size,
                        batch_wait_timeout_s=0.0 if args.no_batching else args.batch_wait_ms / 1000,
                        access_log=not args.no_access_log, limits=Limits(max_texts=args.max_texts, max_chars=args.max_chars))

@@ -47,6 +47,8 @@ from .onnx_export import INPUT_NAME, OPSET, OUTPUT_NAME, ExportError, network_to
 
 logger = logging.getLogger(__name__)
 
+#: Row streams become the default engine's only where they time at least this much faster on the workload.
+STREAMS_MARGIN = 0.05
 #: Largest allowed difference between Keras and an exported f32 graph's emissions.
 PARITY_TOLERANCE = 1e-3
 DEFAULT_PRECISIONS = ("auto", "f32", "fastest")
@@ -285,6 +287,49 @@ def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_back
     return timings
 
 
+def time_row_streams(model, folder: Path, engine: tuple, workload, streams: int | None = None,
+                     batch_size: int = 64, repeats: int = 5, int8_backend=None) -> dict | None:
+    """The default OpenVINO ``engine`` with and without row streams
+    (:mod:`~bilstm_crf_ner.runtime.row_streams`; ``streams`` defaults to the machine's cores), timed
+    as :func:`time_engines` times engines: fastest of interleaved rounds that open with an untimed
+    model call, the model alone on a 16 x 128 batch and end to end on the ``workload``. Returns
+    ``{"streams", "16x128": [without, with], "workload": [without, with]}`` (ms), or None where
+    there is nothing to choose (ONNX Runtime, one core)."""
+    from ..core.predictor import Predictor
+    from ..runtime.tagger import BackendScorer
+
+    backend, precision, static = engine
+    streams = streams or os.cpu_count() or 1
+    if backend != "openvino" or streams < 2:
+        return None
+    xml = folder / (INT8_XML_FILE if precision in INT8_PRECISIONS else IR_XML_FILE)
+    plain = int8_backend if (precision, static) == ("int8", False) and int8_backend is not None \
+        else OpenVINOBackend(xml, precision, static_shapes=static)
+    split = OpenVINOBackend(xml, precision, static_shapes=static, streams=streams)
+    try:
+        bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
+        warm = [lambda b=b: b(bench) for b in (plain, split)]
+        crf_scores = model.predictor.scorer.crf_scores()
+        predictors = [Predictor(model.embedding, BackendScorer(b, crf_scores), model.tags, model.tag_scheme,
+                                model.data_scheme) for b in (plain, split)]
+        return {"streams": streams,
+                "16x128": interleaved_ms(warm, 10, statistic="min", warm=warm),
+                "workload": interleaved_ms([lambda p=p: p.predict(workload, batch_size=batch_size) for p in predictors],
+                                           repeats, statistic="min", warm=warm)}
+    finally:
+        split.close()
+
+
+def choose_streams(timed: dict | None) -> int:
+    """Row streams for the default engine: :func:`time_row_streams`' count where they made the
+    workload at least ``STREAMS_MARGIN`` faster, else 1 (an extra compiled model and a thread
+    per stream are not worth less)."""
+    if timed is None:
+        return 1
+    without, with_streams = timed["workload"]
+    return timed["streams"] if with_streams <= (1 - STREAMS_MARGIN) * without else 1
+
+
 def engine_table(timed: dict, agreement: dict, default: tuple) -> str:
     """The engines' timings as a text table (fastest on the workload first), marking the default
     and naming the fastest engine that is not exact, with its measured tag agreement."""
@@ -412,22 +457,32 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             ort_int8, backends["onnxruntime_int8"] = quantize_int8_onnxruntime(model, tmp, backends["onnxruntime"],
                                                                                held_out)
         agreement = precision_agreement(model, network, tmp, backends["openvino"], held_out, int8, ort_int8)
-        speeds, workload_speeds, default = {}, {}, ("openvino", "f32", False)
+        speeds, workload_speeds, default, streams = {}, {}, ("openvino", "f32", False), 1
         if measure:
             step("timing")
-            workload = workload_sentences(model, int8_calibration) if int8_calibration is not None else None
+            source = "the calibration sentences" if int8_calibration is not None else "random mixed-length sentences"
+            workload = workload_sentences(model, int8_calibration)
             timed = time_engines(model, tmp, backends, agreement, int8_backend, workload)
             speeds = {_engine_key(e): ms for e, ms in timed["16x128"].items()}
             workload_speeds = {_engine_key(e): ms for e, ms in timed["workload"].items()}
             default = choose_default(timed["workload"], agreement, default_precision)
-            logger.info("export: engines on a 16 x 128 batch (model only) and end to end on %s (ms):\n%s", "the calibration sentences"
-                        if workload is not None else "random mixed-length sentences", engine_table(timed, agreement, default))
+            logger.info("export: engines on a 16 x 128 batch (model only) and end to end on %s (ms):\n%s", source,
+                        engine_table(timed, agreement, default))
+            streamed = time_row_streams(model, tmp, default, workload, int8_backend=int8_backend)
+            streams = choose_streams(streamed)
+            if streamed is not None:
+                key = _engine_key(default)[:-len("_ms")] + "_streams_ms"
+                speeds[key], workload_speeds[key] = streamed["16x128"][1], streamed["workload"][1]
+                logger.info("export: %s with %d row streams: %.2f ms on the workload against %.2f without; %s",
+                            " ".join(map(str, default[:2])), streamed["streams"], streamed["workload"][1],
+                            streamed["workload"][0], "used by default" if streams > 1 else "not used")
         bar.update()
         bar.close()
         tokenizer = model.embedding.encoder.save(tmp)
         metadata = export_metadata(model, network, tokenizer, parity, speeds, default, agreement, int8, ovms_name)
         metadata["graph"]["openvino_fused"] = fused
         metadata["speed_workload"] = workload_speeds
+        metadata["default_streams"] = streams
         metadata["speed_statistic"] = "fastest of interleaved rounds (ms)" if measure else None
         metadata["onnxruntime_int8"] = ort_int8
         write_json(tmp / METADATA_FILE, metadata, indent=1)

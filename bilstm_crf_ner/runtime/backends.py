@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import BilstmCrfNerError
+from .row_streams import RowStreams
 from .shape_cache import StaticShapeCache
 
 BACKENDS = ("openvino", "onnxruntime")
@@ -82,6 +83,13 @@ def default_engine(metadata: dict) -> tuple[str, str, bool]:
     return backend, precision, static
 
 
+def default_streams(metadata: dict) -> int:
+    """Row streams (:mod:`~bilstm_crf_ner.runtime.row_streams`) for an export's default engine:
+    the count the export measured faster (``default_streams``), capped at this machine's cores;
+    1 for exports made before streams were timed."""
+    return max(1, min(int(metadata.get("default_streams") or 1), os.cpu_count() or 1))
+
+
 class _PerThreadRequests:
     """A compiled OpenVINO model with one infer request per thread (requests are not thread-safe)."""
 
@@ -109,6 +117,11 @@ class OpenVINOBackend:
     with dynamic shapes (:class:`~bilstm_crf_ner.runtime.shape_cache.StaticShapeCache`). Whether that beats dynamic
     shapes depends on the model and the padding it adds (the export measures both and records the
     faster); every new shape first costs a compilation, about as long as loading the model.
+
+    ``streams=N`` (N >= 2; at most one per inference thread) splits every batch of several rows
+    across N CPU streams (:mod:`~bilstm_crf_ner.runtime.row_streams`; the model for them is compiled on first
+    use) and keeps all of a call's slices in flight; one-row batches run on the model that uses
+    every core. The emissions of real tokens are the same as without streams.
     """
 
     name = "openvino"
@@ -122,7 +135,8 @@ class OpenVINOBackend:
     SHAPE_MEMORY_MB = 2048
 
     def __init__(self, xml_path: Path, precision: str = "f32", num_threads: int | None = None,
-                 throughput: bool = False, static_shapes: bool = False, shape_memory_mb: float | None = None):
+                 throughput: bool = False, static_shapes: bool = False, shape_memory_mb: float | None = None,
+                 streams: int = 1):
         try:
             import openvino as ov
         except ImportError:
@@ -132,6 +146,8 @@ class OpenVINOBackend:
         core = ov.Core()
         if precision not in cpu_precisions():
             raise BackendError(f"this CPU has no {precision} support in OpenVINO; use precision='f32'")
+        if not isinstance(streams, (int, np.integer)) or isinstance(streams, bool) or streams < 1:
+            raise BackendError(f"streams must be a positive whole number, not {streams!r}")
         memory_mb = self.SHAPE_MEMORY_MB if shape_memory_mb is None else shape_memory_mb
         if not memory_mb > 0:
             raise BackendError(f"shape_memory_mb must be positive, not {shape_memory_mb!r}")
@@ -150,14 +166,33 @@ class OpenVINOBackend:
         self._core, self._config, self._xml_path = core, config, xml_path
         self._dynamic = _PerThreadRequests(self.compiled)
         self._shapes = StaticShapeCache(self.MAX_SHAPES, int(memory_mb * 2**20))
+        threads = int(num_threads or os.cpu_count() or 1)
+        self.streams = min(int(streams), threads)  # at most one stream per inference thread
+        # The streams share the threads the model would use as a whole.
+        self._streams_config = {"INFERENCE_PRECISION_HINT": config["INFERENCE_PRECISION_HINT"],
+                                "NUM_STREAMS": self.streams, "INFERENCE_NUM_THREADS": threads}
+        self._rows = RowStreams(self.streams) if self.streams > 1 else None
+        self._streams_dynamic: _PerThreadRequests | None = None
+        self._streams_lock = threading.Lock()
 
-    def _compile(self, shape: tuple) -> _PerThreadRequests:
-        model = self._model.clone()
-        model.reshape({0: list(shape)})
+    def _compile(self, shape: tuple | None, streams: bool = False) -> _PerThreadRequests:
+        model = self._model
+        if shape is not None:
+            model = model.clone()
+            model.reshape({0: list(shape)})
         try:
-            return _PerThreadRequests(self._core.compile_model(model, "CPU", self._config))
+            return _PerThreadRequests(self._core.compile_model(model, "CPU",
+                                                               self._streams_config if streams else self._config))
         except Exception as exc:
             raise BackendError(f"OpenVINO cannot compile {self._xml_path} for shape {shape}: {exc}") from exc
+
+    def _dynamic_model(self, streams: bool) -> _PerThreadRequests:
+        if not streams:
+            return self._dynamic
+        with self._streams_lock:
+            if self._streams_dynamic is None:
+                self._streams_dynamic = self._compile(None, streams=True)
+            return self._streams_dynamic
 
     @property
     def compiled_shapes(self) -> int:
@@ -170,10 +205,13 @@ class OpenVINOBackend:
         return self._shapes.held_bytes()
 
     def run_many(self, batches, on_done=None) -> list:
-        """Emissions of several batches, overlapped on an ``AsyncInferQueue`` (throughput mode).
+        """Emissions of several batches, overlapped: with ``streams``, every batch's row slices in
+        flight at once; else (throughput mode) whole batches on an ``AsyncInferQueue``.
 
-        ``on_done()`` is called (from OpenVINO's threads) as each batch finishes.
+        ``on_done()`` is called (from worker threads) as each batch finishes.
         """
+        if self._rows is not None:
+            return self._rows.run(lambda ids: self._run(ids, streams=True), batches, self.static_shapes, on_done)
         import openvino as ov
 
         queue = ov.AsyncInferQueue(self.compiled, 0)
@@ -191,14 +229,26 @@ class OpenVINOBackend:
         return results
 
     def __call__(self, ids: np.ndarray) -> np.ndarray:
+        if self._rows is not None and ids.shape[0] > 1:
+            return self._rows.run(lambda part: self._run(part, streams=True), [ids], self.static_shapes)[0]
+        return self._run(ids, streams=False)
+
+    def _run(self, ids: np.ndarray, streams: bool) -> np.ndarray:
         time = ids.shape[1]
+        dynamic = self._dynamic_model(streams)
         if not self.static_shapes:
-            return self._dynamic.infer(ids, time)
+            return dynamic.infer(ids, time)
         # Padding more is exact (padded batches tag like single sentences); cut it off again.
         padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
         wide = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2)) if padded != time else ids
-        return self._shapes.run(wide.shape, lambda: self._compile(wide.shape), lambda model: model.infer(wide, time),
-                                lambda: self._dynamic.infer(ids, time))
+        key = ("streams", *wide.shape) if streams else wide.shape
+        return self._shapes.run(key, lambda: self._compile(wide.shape, streams), lambda model: model.infer(wide, time),
+                                lambda: dynamic.infer(ids, time))
+
+    def close(self) -> None:
+        """Stop the row-stream worker threads, if any (they start again when needed)."""
+        if self._rows is not None:
+            self._rows.close()
 
 
 class ONNXRuntimeBackend:

@@ -27,8 +27,8 @@ from ..core.errors import ModelLoadError
 from ..core.fileio import read_json
 from ..core.predictor import EmissionScorer, Predictor, PredictsWithPredictor, SentenceEncoder
 from .backends import (
-    BACKENDS, INT8_PRECISIONS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, default_engine, prefer_static_shapes,
-    recorded_speeds,
+    BACKENDS, INT8_PRECISIONS, BackendError, ONNXRuntimeBackend, OpenVINOBackend, default_engine, default_streams,
+    prefer_static_shapes, recorded_speeds,
 )
 from .layout import (
     EXPORT_FORMAT, EXPORT_FORMAT_VERSION, INT8_BIN_FILE, INT8_XML_FILE, IR_BIN_FILE, IR_XML_FILE, METADATA_FILE, ONNX_FILE,
@@ -52,9 +52,10 @@ class BackendScorer(EmissionScorer):
 
     def emissions_many(self, batches, progress=False):
         run_many = getattr(self.backend, "run_many", None)
-        if not getattr(self.backend, "throughput", False) or run_many is None or len(batches) < 2:
+        overlaps = getattr(self.backend, "throughput", False) or getattr(self.backend, "streams", 1) > 1
+        if not overlaps or run_many is None or len(batches) < 2:
             return super().emissions_many(batches, progress)
-        # Throughput mode: all batches in flight on OpenVINO's async queue.
+        # Throughput mode or row streams: all batches in flight.
         bar = tqdm(total=len(batches), unit="batch", disable=not progress, leave=False)
         lock = threading.Lock()
 
@@ -102,7 +103,7 @@ class Tagger(PredictsWithPredictor):
     @classmethod
     def load(cls, path, backend: str | None = None, precision: str | None = None, num_threads: int | None = None,
              throughput_mode: bool = False, static_shapes: bool | None = None,
-             shape_memory_mb: float | None = None):
+             shape_memory_mb: float | None = None, streams: int | None = None):
         """Load an exported folder.
 
         Args:
@@ -123,6 +124,11 @@ class Tagger(PredictsWithPredictor):
             shape_memory_mb: with static shapes, the memory the compiled shapes may hold; batches
                 of shapes beyond it run with dynamic shapes (default
                 :attr:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend.SHAPE_MEMORY_MB`).
+            streams: OpenVINO only: split each batch's rows across this many single-threaded CPU
+                streams (:mod:`~bilstm_crf_ner.runtime.row_streams`; 1: one request on all
+                cores); default: what the export measured faster for its default engine
+                (``default_streams`` in the metadata) when that backend and precision are
+                loaded, else 1. At most one stream per inference thread.
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -158,9 +164,13 @@ class Tagger(PredictsWithPredictor):
             xml = path / needed[0]
             if static_shapes is None:
                 static_shapes = prefer_static_shapes(recorded_speeds(metadata), precision)
-            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes, shape_memory_mb)
-        logger.info("loaded %s with %s %s%s", path, backend, precision,
-                    " (static shapes)" if getattr(runner, "static_shapes", False) else "")
+            if streams is None:  # measured for the default engine; threads, not shapes, decide it
+                streams = default_streams(metadata) if (backend, precision) == default[:2] else 1
+            runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes, shape_memory_mb,
+                                     streams)
+        logger.info("loaded %s with %s %s%s%s", path, backend, precision,
+                    " (static shapes)" if getattr(runner, "static_shapes", False) else "",
+                    f" ({runner.streams} row streams)" if getattr(runner, "streams", 1) > 1 else "")
         return cls(metadata, encoder, runner)
 
     def __repr__(self):

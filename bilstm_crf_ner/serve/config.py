@@ -53,7 +53,7 @@ class Limits:
 class ServeConfig:
     """Everything a replica needs; plain values, so it travels to Ray workers as it is.
 
-    ``backend``, ``precision``, ``static_shapes`` and ``throughput_mode`` go to
+    ``backend``, ``precision``, ``static_shapes``, ``streams`` and ``throughput_mode`` go to
     :meth:`bilstm_crf_ner.runtime.Tagger.load` (``None``: what the export recorded).
     ``cpus_per_replica`` is the CPU share Ray reserves for each replica; the replica runs
     ``num_threads`` inference threads, by default that share rounded down (at least 1), so
@@ -65,6 +65,7 @@ class ServeConfig:
     backend: str | None = None
     precision: str | None = None
     static_shapes: bool | None = None
+    streams: int | None = None
     throughput_mode: bool = False
     replicas: int = 1
     cpus_per_replica: float = 1.0
@@ -87,6 +88,8 @@ class ServeConfig:
             raise ServeConfigError("max_batch_size, predict_batch_size and max_ongoing_requests must be at least 1")
         if float(self.batch_wait_timeout_s) < 0:
             raise ServeConfigError(f"batch_wait_timeout_s must be >= 0, got {self.batch_wait_timeout_s!r}")
+        if self.streams is not None and int(self.streams) < 1:
+            raise ServeConfigError(f"streams must be at least 1, got {self.streams!r}")
         if self.num_threads is not None and int(self.num_threads) < 1:
             raise ServeConfigError(f"num_threads must be at least 1, got {self.num_threads!r}")
 
@@ -107,7 +110,7 @@ class ServeConfig:
         unknown = sorted(set(values) - set(known))
         if unknown:
             raise ServeConfigError(f"unknown server option(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        casts = {"replicas": int, "cpus_per_replica": float, "num_threads": int, "max_batch_size": int,
+        casts = {"replicas": int, "cpus_per_replica": float, "num_threads": int, "streams": int, "max_batch_size": int,
                  "batch_wait_timeout_s": float, "predict_batch_size": int, "max_ongoing_requests": int,
                  "static_shapes": _boolean, "throughput_mode": _boolean, "access_log": _boolean, "model": os.fspath}
         out = {}

@@ -79,7 +79,7 @@ class NERServer:
         self.config = config
         self.tagger = Tagger.load(config.model, backend=config.backend, precision=config.precision,
                                   num_threads=config.inference_threads, throughput_mode=config.throughput_mode,
-                                  static_shapes=config.static_shapes)
+                                  static_shapes=config.static_shapes, streams=config.streams)
         self._entities_batch.set_max_batch_size(config.max_batch_size)
         self._entities_batch.set_batch_wait_timeout_s(config.batch_wait_timeout_s)
         self._tags_batch.set_max_batch_size(config.max_batch_size)

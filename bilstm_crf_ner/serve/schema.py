@@ -25,7 +25,8 @@ TAG_SCHEMES = ("BIO", "BIOES", "IOB1", "BMES")
 
 #: Keys of an export's metadata that ``GET /v1/model`` shows (no vocabularies, CRF weights or paths).
 PUBLIC_METADATA = ("format", "format_version", "tag_scheme", "data_scheme", "graph", "parity", "speed_16x128",
-                   "default_backend", "default_precision", "default_static_shapes", "precision_agreement", "versions")
+                   "default_backend", "default_precision", "default_static_shapes", "default_streams", "precision_agreement",
+                   "versions")
 PUBLIC_TOKENIZER = ("type", "token_unit", "joiner", "lowercase", "sequence_length", "window_overlap",
                     "max_pieces_per_token", "vocab_size")
 
@@ -139,6 +140,8 @@ def model_description(tagger, config) -> dict:
         "data_scheme": tagger.data_scheme,
         "backend": getattr(backend, "name", None),
         "precision": getattr(backend, "precision", None),
+        "static_shapes": bool(getattr(backend, "static_shapes", False)),
+        "row_streams": int(getattr(backend, "streams", 1)),
         "inference_threads": config.inference_threads,
         "versions": {"server": __version__, **(metadata.get("versions") or {})},
         "export": {**{k: metadata[k] for k in PUBLIC_METADATA if k in metadata},
