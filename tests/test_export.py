@@ -112,7 +112,12 @@ def test_row_streams_tag_exactly_in_batches_alone_and_under_threads(exported, ms
     plain = Tagger.load(path, backend="openvino", precision="f32", static_shapes=static, streams=1)
     assert tagger.backend.streams == 2 and plain.backend.streams == 1
     assert tagger.predict(sample, batch_size=7) == expected
+    # the split path ran: a model compiled for the streams (per shape with static shapes)
+    streamed = [k for k in tagger.backend._shapes.shapes() if k[0] == "streams"] if static \
+        else [tagger.backend._streams_dynamic]
+    assert streamed and all(streamed)
     assert [tagger.predict([s])[0] for s in sample[:8]] == expected[:8]
+    assert tagger.predict(sample[:15], batch_size=7) == expected[:15]  # the last batch has one row
     results = {}
 
     def work(k):
@@ -138,6 +143,8 @@ def test_row_streams_are_capped_by_threads_and_checked(exported):
     assert Tagger.load(path, backend="openvino", num_threads=1, streams=4).backend.streams == 1
     with pytest.raises(BackendError, match="streams"):
         Tagger.load(path, backend="openvino", streams=0)
+    with pytest.raises(BackendError, match="choose one"):
+        Tagger.load(path, backend="openvino", throughput_mode=True, streams=2, num_threads=2)
 
 
 def test_the_default_engine_gets_the_row_streams_the_export_recorded(exported, tmp_path):
@@ -158,6 +165,7 @@ def test_the_default_engine_gets_the_row_streams_the_export_recorded(exported, t
     assert Tagger.load(copy).backend.streams == min(2, cores)
     assert Tagger.load(copy, static_shapes=True).backend.streams == min(2, cores)
     assert Tagger.load(copy, streams=1).backend.streams == 1
+    assert Tagger.load(copy, throughput_mode=True).backend.streams == 1  # asked for the other way to overlap
     assert Tagger.load(copy, backend="onnxruntime").backend.name == "onnxruntime"
     assert default_streams({"default_streams": 10_000}) == cores and default_streams({}) == 1
 
@@ -389,12 +397,14 @@ def test_bulk_timing_takes_turns_chunk_by_chunk(monkeypatch):
 
     monkeypatch.setattr(benchmark.time, "perf_counter", lambda: clock[0])
     monkeypatch.setattr(benchmark, "bulk_batches", lambda tagger, texts, batch_size: [list(texts)])
-    texts = [f"t{i}" for i in range(5)]
+    texts = [f"t{i}" + "." * (4 - i) for i in range(5)]  # longest first: chunks are cut in order of length
     taggers = {"a": Tagger("a", 0.2), "b": Tagger("b", 0.1)}
     timed = benchmark.bulk_seconds(taggers, texts, rounds=2, batch_size=4, chunk_size=2)
     assert [entry[:2] for entry in order[:6]] == [("a", "warm"), ("a", "model"), ("a", "predict"),
                                                   ("b", "warm"), ("b", "model"), ("b", "predict")]
-    assert [entry[2] for entry in order if entry[1] == "predict"][:2] == [("t0", "t1")] * 2  # same chunk in turn
+    chunks = [entry[2] for entry in order if entry[1] == "predict"]
+    assert chunks[:2] == [(texts[4], texts[3])] * 2  # the shortest texts first, the same chunk in turn
+    assert sorted(t for chunk in chunks[:6:2] for t in chunk) == sorted(texts)  # every text once per round
     assert timed["a"]["seconds"] == pytest.approx(1.0) and timed["b"]["seconds"] == pytest.approx(0.5)
     assert timed["a"]["model_seconds"] == pytest.approx(0.3)  # 3 chunks of one batch each
     assert len(timed["b"]["chunk_seconds"]) == 6  # 3 chunks x 2 rounds

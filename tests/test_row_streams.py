@@ -69,5 +69,24 @@ def test_an_error_in_a_slice_reaches_the_caller():
     with pytest.raises(RuntimeError, match="slice failed"):
         streams.run(infer, [np.arange(8).reshape(4, 2)])
     streams.close()
+
+
+def test_after_an_error_queued_slices_are_cancelled_not_run():
+    """Only the slices of the next ``AHEAD`` batches are queued, and they are cancelled when a
+    slice fails (an interrupt takes the same path): the rest of a long input is never run."""
+    streams, ran = RowStreams(2), []
+
+    def infer(part):
+        ran.append(int(part[0, 0]))
+        if part[0, 0] == 0:
+            raise RuntimeError("first slice failed")
+        time.sleep(0.05)
+        return part[..., None] * 1.0
+
+    batches = [np.full((2, 3), i) for i in range(20)]
+    with pytest.raises(RuntimeError, match="first slice failed"):
+        streams.run(infer, batches)
+    streams.close()  # waits for whatever was running
+    assert len(ran) <= 2 * (RowStreams.AHEAD + 1)  # not the 40 slices of all 20 batches
     with pytest.raises(ValueError, match="at least 2"):
         RowStreams(1)

@@ -319,7 +319,11 @@ def test_serve_config_checks_and_casts_its_values():
 
     config = ServeConfig.from_dict({"model": "ir", "streams": "2", "replicas": "1", "static_shapes": "true"})
     assert config.streams == 2 and config.static_shapes is True and ServeConfig(model="ir").streams is None
-    for values, message in [({"streams": 0}, "streams must be at least 1"), ({"replicas": 0}, "replicas"),
-                            ({"streams": "two"}, "streams: invalid value"), ({"stream": 2}, "unknown server option")]:
+    with pytest.raises(ServeConfigError, match="whole number"):
+        ServeConfig(model="ir", streams=2.5)
+    for values, message in [({"streams": 0}, "streams must be a whole number of at least 1"),
+                            ({"replicas": 0}, "replicas"), ({"streams": "two"}, "streams: invalid value"),
+                            ({"stream": 2}, "unknown server option"),
+                            ({"streams": 2, "throughput_mode": "true"}, "choose one")]:
         with pytest.raises(ServeConfigError, match=message):
             ServeConfig.from_dict({"model": "ir", **values})

@@ -87,27 +87,29 @@ def _engines(args):
     the default engine with its row streams where the export chose them."""
     import os
 
-    from ..runtime.backends import available_engines, default_engine, default_streams
+    from ..runtime.backends import PRECISIONS, available_engines, default_engine, default_streams
 
     metadata = _metadata(args)
     if args.engines:
         engines = []
         for item in args.engines.split(","):
             parts = item.strip().split(":")
-            backend, precision, flags = parts[0], (parts[1:2] or ["f32"])[0], [f for f in parts[2:] if f]
+            backend, precision, flags = parts[0], (parts[1:2] or ["f32"])[0] or "f32", [f for f in parts[2:] if f]
+            if precision not in PRECISIONS:
+                raise UsageError(f"engine {item!r}: the precision is one of {', '.join(PRECISIONS)}, not {precision!r}")
             unknown = set(flags) - {"static", "streams"}
             if unknown or len(flags) != len(set(flags)):
                 raise UsageError(f"engine {item!r}: the fields after the precision can only be 'static' and 'streams'")
             if flags and backend != "openvino":
                 raise UsageError(f"engine {item!r}: static shapes and row streams are OpenVINO settings")
-            engines.append((backend, precision or "f32", "static" in flags,
+            engines.append((backend, precision, "static" in flags,
                             (os.cpu_count() or 1) if "streams" in flags else 1))
         return engines
     engines = [(b, p, static, 1) for b, p in available_engines(metadata)
                for static in ((False, True) if b == "openvino" else (False,))]
-    streams = default_streams(metadata)
-    if streams > 1:
-        engines.append((*default_engine(metadata), streams))
+    streams, default = default_streams(metadata), default_engine(metadata)
+    if streams > 1 and default[:2] in available_engines(metadata):  # an export made on another CPU may not run here
+        engines.append((*default, streams))
     return engines
 
 
@@ -231,7 +233,7 @@ def _print_table(results, args):
           + (f"; bulk: {results[0]['bulk_sentences']} texts of --data in turns of {args.bulk_chunk}, best of "
              f"{args.bulk_rounds} (bulk x: median of the chunk-by-chunk ratios)" if bulk else "")
           + "; * = the engine Tagger.load picks by default; /st = static shapes, /sN = N row streams")
-    print(f"{'engine':12} {'prec':11} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
+    print(f"{'engine':12} {'prec':16} {'load s':>7} {'model ms':>9} {'e2e ms':>8} {'sent/s':>8} {'tok+dec':>7} "
           f"{'speedup':>7} {'bulk s/s':>9} {'bulk x':>7} {'tok+dec':>7} {'p50 ms':>7} {'p99 ms':>7} {'F1':>7} {'agree':>7}")
     for r in results:
         f1 = f"{100 * r['f1']:.2f}" if "f1" in r else "-"
@@ -243,7 +245,7 @@ def _print_table(results, args):
         p50 = f"{latency['p50']:7.2f}" if latency else f"{'-':>7}"
         p99 = f"{latency['p99']:7.2f}" if latency else f"{'-':>7}"
         precision = r['precision'] + ('/st' if r['static_shapes'] else '') + (f"/s{r['streams']}" if r.get('streams', 1) > 1 else '')
-        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {precision:11} "
+        print(f"{r['engine'] + ('*' if r.get('default') else ''):12} {precision:16} "
               f"{r['load_s']:7.2f} {r['model_only_ms']:9.2f} {r['end_to_end_ms']:8.2f} {r['sentences_per_s']:8.1f} "
               f"{100 * r['tokenize_decode_share']:6.1f}% {r['speedup_paired']:6.2f}x {bulk_rate} {bulk_speedup} "
               f"{bulk_share} {p50} {p99} {f1:>7} {agree:>7}")

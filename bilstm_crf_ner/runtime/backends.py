@@ -119,9 +119,10 @@ class OpenVINOBackend:
     faster); every new shape first costs a compilation, about as long as loading the model.
 
     ``streams=N`` (N >= 2; at most one per inference thread) splits every batch of several rows
-    across N CPU streams (:mod:`~bilstm_crf_ner.runtime.row_streams`; the model for them is compiled on first
-    use) and keeps all of a call's slices in flight; one-row batches run on the model that uses
-    every core. The emissions of real tokens are the same as without streams.
+    across N CPU streams that share the inference threads (:mod:`~bilstm_crf_ner.runtime.row_streams`;
+    the models for them are compiled on first use) and keeps the slices of the next batches in
+    flight; a call with a single one-row batch runs on the model that uses every thread. The
+    emissions of real tokens are the same as without streams. Not with ``throughput``.
     """
 
     name = "openvino"
@@ -166,9 +167,12 @@ class OpenVINOBackend:
         self._core, self._config, self._xml_path = core, config, xml_path
         self._dynamic = _PerThreadRequests(self.compiled)
         self._shapes = StaticShapeCache(self.MAX_SHAPES, int(memory_mb * 2**20))
-        threads = int(num_threads or os.cpu_count() or 1)
-        self.streams = min(int(streams), threads)  # at most one stream per inference thread
-        # The streams share the threads the model would use as a whole.
+        if throughput and streams > 1:
+            raise BackendError("throughput mode and row streams are two ways to overlap work: choose one")
+        # The streams share the threads the model would use as a whole (OpenVINO's own count
+        # unless num_threads is given): at most one stream per thread.
+        threads = int(num_threads or self.compiled.get_property("INFERENCE_NUM_THREADS") or 1)
+        self.streams = min(int(streams), threads)
         self._streams_config = {"INFERENCE_PRECISION_HINT": config["INFERENCE_PRECISION_HINT"],
                                 "NUM_STREAMS": self.streams, "INFERENCE_NUM_THREADS": threads}
         self._rows = RowStreams(self.streams) if self.streams > 1 else None
@@ -205,10 +209,12 @@ class OpenVINOBackend:
         return self._shapes.held_bytes()
 
     def run_many(self, batches, on_done=None) -> list:
-        """Emissions of several batches, overlapped: with ``streams``, every batch's row slices in
-        flight at once; else (throughput mode) whole batches on an ``AsyncInferQueue``.
+        """Emissions of several batches, overlapped: with ``streams``, the row slices of the next
+        batches in flight on the streams (one-row batches too); else (throughput mode) whole
+        batches on an ``AsyncInferQueue``.
 
-        ``on_done()`` is called (from worker threads) as each batch finishes.
+        ``on_done()`` is called as each batch finishes (streams: on the caller's thread, in
+        order; throughput mode: from OpenVINO's threads).
         """
         if self._rows is not None:
             return self._rows.run(lambda ids: self._run(ids, streams=True), batches, self.static_shapes, on_done)
@@ -235,15 +241,14 @@ class OpenVINOBackend:
 
     def _run(self, ids: np.ndarray, streams: bool) -> np.ndarray:
         time = ids.shape[1]
-        dynamic = self._dynamic_model(streams)
         if not self.static_shapes:
-            return dynamic.infer(ids, time)
+            return self._dynamic_model(streams).infer(ids, time)
         # Padding more is exact (padded batches tag like single sentences); cut it off again.
         padded = -(-max(time, 1) // self.SHAPE_STEP) * self.SHAPE_STEP
         wide = np.pad(ids, [(0, 0), (0, padded - time)] + [(0, 0)] * (ids.ndim - 2)) if padded != time else ids
         key = ("streams", *wide.shape) if streams else wide.shape
         return self._shapes.run(key, lambda: self._compile(wide.shape, streams), lambda model: model.infer(wide, time),
-                                lambda: dynamic.infer(ids, time))
+                                lambda: self._dynamic_model(streams).infer(ids, time))
 
     def close(self) -> None:
         """Stop the row-stream worker threads, if any (they start again when needed)."""

@@ -2,12 +2,12 @@
 
 On a few cores, one inference request that uses every core spends a good part of a small
 model's time keeping its threads in step: the BiLSTM's steps and the element-wise ops are each
-too small to share. ``N`` streams of one thread each, every one taking ``1/N`` of a batch's rows,
-do the same work without that (the BERT 4x256 + BiLSTM-CRF export on 2 cores: about 1.1x at
-16 x 128 and 1.2x on mixed-length text, docs/benchmarks.md). The rows of a padded batch are
+too small to share. ``N`` streams with a share of the threads each (one thread where there are
+as many streams as threads), every one taking ``1/N`` of a batch's rows, do the same work with
+less of that (docs/benchmarks.md, "Row streams": 1.13x at 16 x 128 and 1.2x on mixed-length
+MSRA text for the BERT 4x256 + BiLSTM-CRF export on 2 cores). The rows of a padded batch are
 independent (a sentence tags the same alone or padded), so the joined emissions equal the whole
-batch's on every real token. A batch of one row cannot be split: it runs on a request that uses
-every core.
+batch's on every real token.
 
 >>> import numpy as np
 >>> ids = np.arange(10).reshape(5, 2)
@@ -34,6 +34,8 @@ def split_rows(ids: np.ndarray, parts: int, equal: bool = False) -> list[np.ndar
     that takes), the last filled up with copies of its last row, so that every slice has the same
     shape (one static-shape model per length, not two)."""
     rows = ids.shape[0]
+    if rows == 0:
+        return [ids]
     count = max(1, min(parts, rows))
     if not equal:
         return np.array_split(ids, count)
@@ -60,10 +62,16 @@ class RowStreams:
     """``streams`` worker threads that run row slices of batches at once, one slice per thread
     (each thread keeps its own inference requests, so slices run on separate streams).
 
-    ``run(infer, batches, equal)`` splits every batch (:func:`split_rows`), keeps all slices in
-    flight, and joins each batch's emissions (:func:`join_rows`); ``on_done()`` is called as
-    each batch completes. Threads start on first use and stop with :meth:`close`.
+    ``run(infer, batches, equal)`` splits every batch (:func:`split_rows`), keeps the slices of
+    up to ``AHEAD`` batches in flight (the streams never wait for the next batch, and an error
+    or an interrupt leaves little queued work behind: what has not started is cancelled), and
+    joins each batch's emissions (:func:`join_rows`); ``on_done()`` is called on the caller's
+    thread as each batch completes, in order. Threads start on first use and stop with
+    :meth:`close`.
     """
+
+    #: Batches whose slices are queued at once.
+    AHEAD = 2
 
     def __init__(self, streams: int):
         if streams < 2:
@@ -81,12 +89,26 @@ class RowStreams:
     def run(self, infer: Callable[[np.ndarray], np.ndarray], batches: Sequence[np.ndarray], equal: bool = False,
             on_done: Callable[[], None] | None = None) -> list[np.ndarray]:
         pool = self._executor()
-        pending = [[pool.submit(infer, part) for part in split_rows(ids, self.streams, equal)] for ids in batches]
+        queued: list[list] = []
+
+        def submit(index):
+            if index < len(batches):
+                queued.append([pool.submit(infer, part) for part in split_rows(batches[index], self.streams, equal)])
+
+        for index in range(self.AHEAD):
+            submit(index)
         results = []
-        for ids, futures in zip(batches, pending):
-            results.append(join_rows([future.result() for future in futures], ids.shape[0]))
-            if on_done is not None:
-                on_done()
+        try:
+            for index, ids in enumerate(batches):
+                submit(index + self.AHEAD)
+                results.append(join_rows([future.result() for future in queued[0]], ids.shape[0]))
+                queued.pop(0)
+                if on_done is not None:
+                    on_done()
+        except BaseException:
+            for future in (f for futures in queued for f in futures):
+                future.cancel()
+            raise
         return results
 
     def close(self) -> None:

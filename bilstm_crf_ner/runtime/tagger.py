@@ -124,11 +124,12 @@ class Tagger(PredictsWithPredictor):
             shape_memory_mb: with static shapes, the memory the compiled shapes may hold; batches
                 of shapes beyond it run with dynamic shapes (default
                 :attr:`~bilstm_crf_ner.runtime.backends.OpenVINOBackend.SHAPE_MEMORY_MB`).
-            streams: OpenVINO only: split each batch's rows across this many single-threaded CPU
-                streams (:mod:`~bilstm_crf_ner.runtime.row_streams`; 1: one request on all
-                cores); default: what the export measured faster for its default engine
-                (``default_streams`` in the metadata) when that backend and precision are
-                loaded, else 1. At most one stream per inference thread.
+            streams: OpenVINO only: split each batch's rows across this many CPU streams that
+                share the inference threads (:mod:`~bilstm_crf_ner.runtime.row_streams`; 1: one
+                request on all threads); default: the count the export measured faster for its
+                default engine (``default_streams`` in the metadata) when that backend and
+                precision are loaded without ``throughput_mode``, else 1. At most one stream per
+                inference thread.
         """
         path = Path(path)
         metadata = read_json(path / METADATA_FILE, "an exported bilstm_crf_ner model")
@@ -165,7 +166,7 @@ class Tagger(PredictsWithPredictor):
             if static_shapes is None:
                 static_shapes = prefer_static_shapes(recorded_speeds(metadata), precision)
             if streams is None:  # measured for the default engine; threads, not shapes, decide it
-                streams = default_streams(metadata) if (backend, precision) == default[:2] else 1
+                streams = default_streams(metadata) if (backend, precision) == default[:2] and not throughput_mode else 1
             runner = OpenVINOBackend(xml, precision, num_threads, throughput_mode, static_shapes, shape_memory_mb,
                                      streams)
         logger.info("loaded %s with %s %s%s%s", path, backend, precision,

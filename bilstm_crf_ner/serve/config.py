@@ -65,7 +65,6 @@ class ServeConfig:
     backend: str | None = None
     precision: str | None = None
     static_shapes: bool | None = None
-    streams: int | None = None
     throughput_mode: bool = False
     replicas: int = 1
     cpus_per_replica: float = 1.0
@@ -76,6 +75,7 @@ class ServeConfig:
     max_ongoing_requests: int = 256
     access_log: bool = True
     limits: Limits = field(default_factory=Limits)
+    streams: int | None = None
 
     def __post_init__(self):
         if not self.model:
@@ -88,8 +88,11 @@ class ServeConfig:
             raise ServeConfigError("max_batch_size, predict_batch_size and max_ongoing_requests must be at least 1")
         if float(self.batch_wait_timeout_s) < 0:
             raise ServeConfigError(f"batch_wait_timeout_s must be >= 0, got {self.batch_wait_timeout_s!r}")
-        if self.streams is not None and int(self.streams) < 1:
-            raise ServeConfigError(f"streams must be at least 1, got {self.streams!r}")
+        if self.streams is not None and (isinstance(self.streams, bool) or not float(self.streams).is_integer()
+                                         or int(self.streams) < 1):
+            raise ServeConfigError(f"streams must be a whole number of at least 1, got {self.streams!r}")
+        if self.streams is not None and int(self.streams) > 1 and self.throughput_mode:
+            raise ServeConfigError("throughput_mode and streams > 1 are two ways to overlap work: choose one")
         if self.num_threads is not None and int(self.num_threads) < 1:
             raise ServeConfigError(f"num_threads must be at least 1, got {self.num_threads!r}")
 
