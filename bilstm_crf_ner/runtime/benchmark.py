@@ -165,8 +165,9 @@ def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_siz
     on one engine. The chunks are cut from the texts in order of length, as one ``predict`` over
     all of them batches them, so chunking adds no padding (chunks of randomly mixed lengths
     would pad every batch to its longest text). Returns ``{name: {"seconds", "model_seconds",
-    "chunk_seconds"}}``: the fastest round's totals and every round's per-chunk ``predict``
-    times, in the same order for every tagger, for round-by-round ratios (:func:`paired_speedup`).
+    "chunk_seconds"}}``: the fastest round's totals and the per-chunk ``predict`` times of every
+    round but the first where there are several (the first compiles static shapes as it meets
+    them), in the same order for every tagger, for chunk-by-chunk ratios (:func:`paired_speedup`).
     One warm-up call per tagger first."""
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -178,7 +179,8 @@ def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_siz
         batches[name] = [bulk_batches(tagger, chunk, batch_size) for chunk in chunks]
     totals = {name: [] for name in taggers}
     chunk_times = {name: [] for name in taggers}
-    for _ in range(max(1, rounds)):
+    rounds = max(1, rounds)
+    for round_index in range(rounds):
         spent = {name: [0.0, 0.0] for name in taggers}
         for c, chunk in enumerate(chunks):
             for name, tagger in taggers.items():
@@ -193,7 +195,8 @@ def bulk_seconds(taggers: dict, texts: Sequence[str], rounds: int = 2, batch_siz
                 whole = time.perf_counter() - start
                 spent[name][0] += whole
                 spent[name][1] += model
-                chunk_times[name].append(whole)
+                if round_index or rounds == 1:
+                    chunk_times[name].append(whole)
         for name in taggers:
             totals[name].append(spent[name])
     return {name: {"seconds": min(t[0] for t in totals[name]), "model_seconds": min(t[1] for t in totals[name]),
