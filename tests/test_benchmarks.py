@@ -30,7 +30,7 @@ EXPECTED_KEYS = {
     "accuracy_speed.py": {"cpu", "points"},
     "calibration.py": {"model", "entities", "precision", "ece", "bins", "decode_64_sentences_s",
                        "predict_1000_sentences_s"},
-    "compute_bound.py": {"cpu", "multiply_adds", "product_multiply_adds_per_s", "results"},
+    "compute_bound.py": {"cpu", "multiply_adds", "product_multiply_adds_per_s", "results", "default_engine"},
     "ir_fusion.py": {"cpu", "fused_ops", "results"},
     "int8_accuracy.py": {"test_sentences", "speed_16x128_at_export", "precision_agreement_at_export", "results"},
     "quantizer_hoisting.py": {"cpu", "nncf", "quantizers_moved", "agreement", "timings"},

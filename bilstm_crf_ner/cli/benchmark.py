@@ -133,8 +133,9 @@ def run(args) -> int:
         else:
             openvino = backend == "openvino"
             tagger = load_tagger(args.model, backend, precision, static if openvino else None, streams if openvino else None)
-        row = {"engine": backend, "precision": precision, "static_shapes": static, "streams": streams,
-               "load_s": time.perf_counter() - start,
+        # the streams the engine runs (at most one per inference thread), not the count asked for
+        row = {"engine": backend, "precision": precision, "static_shapes": static,
+               "streams": int(getattr(getattr(tagger, "backend", None), "streams", 1)), "load_s": time.perf_counter() - start,
                "default": (backend, precision, static if backend == "openvino" else False, streams) == default}
         taggers[len(results)] = tagger
         results.append(row)

@@ -171,7 +171,7 @@ class OpenVINOBackend:
             raise BackendError("throughput mode and row streams are two ways to overlap work: choose one")
         # The streams share the threads the model would use as a whole (OpenVINO's own count
         # unless num_threads is given): at most one stream per thread.
-        threads = int(num_threads or self.compiled.get_property("INFERENCE_NUM_THREADS") or 1)
+        threads = int(num_threads or self.compiled.get_property("INFERENCE_NUM_THREADS") or os.cpu_count() or 1)
         self.streams = min(int(streams), threads)
         self._streams_config = {"INFERENCE_PRECISION_HINT": config["INFERENCE_PRECISION_HINT"],
                                 "NUM_STREAMS": self.streams, "INFERENCE_NUM_THREADS": threads}
