@@ -108,7 +108,9 @@ def run(args) -> int:
         if args.detach:
             return 0
         while True:
-            time.sleep(3600)
+            # Short sleeps: a Ctrl-C that the kernel hands to one of Ray's threads only sets
+            # Python's flag, which the main thread acts on when its sleep ends.
+            time.sleep(0.5)
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
         if not local:
