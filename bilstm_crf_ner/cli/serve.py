@@ -81,6 +81,22 @@ def config_from_args(args):
                        access_log=not args.no_access_log, limits=Limits(max_texts=args.max_texts, max_chars=args.max_chars))
 
 
+def _stop_on_signals() -> None:
+    """Ctrl-C (SIGINT) and SIGTERM stop the server, whatever dispositions it inherited (a parent
+    that ignores SIGINT passes that on to the processes it starts)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, stop)
+
+
 def run(args) -> int:
     from ..core.errors import ModelLoadError
     from ..runtime.layout import METADATA_FILE
@@ -99,6 +115,7 @@ def run(args) -> int:
     import ray
     from ray import serve
 
+    _stop_on_signals()
     try:
         serve.start(http_options={"host": args.host, "port": args.port})
         serve.run(build_app(config), name=args.name, route_prefix=args.route_prefix, blocking=False)
