@@ -125,9 +125,7 @@ def run(args) -> int:
         if args.detach:
             return 0
         while True:
-            # Short sleeps: a Ctrl-C that the kernel hands to one of Ray's threads only sets
-            # Python's flag, which the main thread acts on when its sleep ends.
-            time.sleep(0.5)
+            time.sleep(0.5)  # short sleeps: a stop signal is acted on within half a second
     except KeyboardInterrupt:
         print("stopping", file=sys.stderr)
         if not local:

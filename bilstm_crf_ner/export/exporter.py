@@ -125,9 +125,9 @@ def _tag_agreement(model, first, second, batches, lengths) -> float:
     return equal / max(1, total)
 
 
-def _engine_key(engine) -> str:
+def _engine_key(engine, streams: bool = False) -> str:
     backend, precision, static = engine
-    return f"{backend}_{precision}{'_static' if static else ''}_ms"
+    return f"{backend}_{precision}{'_static' if static else ''}{'_streams' if streams else ''}_ms"
 
 
 def _check_target(path: Path, overwrite: bool):
@@ -257,10 +257,6 @@ def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_back
     that falls on some engines' turns more than others' would otherwise decide the default.
     Returns ``{"16x128": {engine: ms}, "workload": {engine: ms}}`` with engines as
     ``(backend, precision, static_shapes)``."""
-    from ..core.predictor import Predictor
-    from ..runtime.tagger import BackendScorer
-
-    bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
     engines = {("onnxruntime", "f32", False): backends["onnxruntime"], ("openvino", "f32", False): backends["openvino"]}
     if "onnxruntime_int8" in backends:
         engines[("onnxruntime", "int8", False)] = backends["onnxruntime_int8"]
@@ -273,18 +269,26 @@ def time_engines(model, folder: Path, backends: dict, agreement: dict, int8_back
                 engines[("openvino", "int8", False)] = int8_backend
             elif (precision, static) != ("f32", False):
                 engines[("openvino", precision, static)] = OpenVINOBackend(xml, precision, static_shapes=static)
-    # Each turn starts with an untimed call: the previous engine's idle threads spin on for a while.
-    warm = [lambda b=b: b(bench) for b in engines.values()]
-    model_only = interleaved_ms(warm, 10, statistic="min", warm=warm)
-    timings = {"16x128": dict(zip(engines, model_only))}
     sentences = workload if workload is not None else workload_sentences(model)
+    timed = _fastest_rounds(model, list(engines.values()), sentences, batch_size, repeats)
+    return {name: dict(zip(engines, ms)) for name, ms in timed.items()}
+
+
+def _fastest_rounds(model, backends: list, sentences, batch_size: int, repeats: int) -> dict:
+    """``{"16x128": [ms per backend], "workload": [ms per backend]}``: fastest of interleaved
+    rounds, the model alone on a 16 x 128 batch and ``predict`` on ``sentences``, each turn
+    opening with an untimed model call (the previous engine's idle threads spin on for a while)."""
+    from ..core.predictor import Predictor
+    from ..runtime.tagger import BackendScorer
+
+    bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
+    warm = [lambda b=b: b(bench) for b in backends]
     crf_scores = model.predictor.scorer.crf_scores()
-    predictors = [Predictor(model.embedding, BackendScorer(backend, crf_scores), model.tags, model.tag_scheme,
-                            model.data_scheme) for backend in engines.values()]
-    timings["workload"] = dict(zip(engines, interleaved_ms(
-        [lambda p=p: p.predict(sentences, batch_size=batch_size) for p in predictors], repeats, statistic="min",
-        warm=warm)))
-    return timings
+    predictors = [Predictor(model.embedding, BackendScorer(b, crf_scores), model.tags, model.tag_scheme,
+                            model.data_scheme) for b in backends]
+    return {"16x128": interleaved_ms(warm, 10, statistic="min", warm=warm),
+            "workload": interleaved_ms([lambda p=p: p.predict(sentences, batch_size=batch_size) for p in predictors],
+                                       repeats, statistic="min", warm=warm)}
 
 
 def time_row_streams(model, folder: Path, engine: tuple, workload, streams: int | None = None,
@@ -295,9 +299,6 @@ def time_row_streams(model, folder: Path, engine: tuple, workload, streams: int 
     model call, the model alone on a 16 x 128 batch and end to end on the ``workload``. Returns
     ``{"streams", "16x128": [without, with], "workload": [without, with]}`` (ms), or None where
     there is nothing to choose (ONNX Runtime, one core)."""
-    from ..core.predictor import Predictor
-    from ..runtime.tagger import BackendScorer
-
     backend, precision, static = engine
     streams = streams or os.cpu_count() or 1
     if backend != "openvino" or streams < 2:
@@ -307,15 +308,7 @@ def time_row_streams(model, folder: Path, engine: tuple, workload, streams: int 
         else OpenVINOBackend(xml, precision, static_shapes=static)
     split = OpenVINOBackend(xml, precision, static_shapes=static, streams=streams)
     try:
-        bench = sample_batch(model, np.random.default_rng(1), batch=16, time=128, full=True)
-        warm = [lambda b=b: b(bench) for b in (plain, split)]
-        crf_scores = model.predictor.scorer.crf_scores()
-        predictors = [Predictor(model.embedding, BackendScorer(b, crf_scores), model.tags, model.tag_scheme,
-                                model.data_scheme) for b in (plain, split)]
-        return {"streams": streams,
-                "16x128": interleaved_ms(warm, 10, statistic="min", warm=warm),
-                "workload": interleaved_ms([lambda p=p: p.predict(workload, batch_size=batch_size) for p in predictors],
-                                           repeats, statistic="min", warm=warm)}
+        return {"streams": streams, **_fastest_rounds(model, [plain, split], workload, batch_size, repeats)}
     finally:
         split.close()
 
@@ -471,7 +464,7 @@ def export_model(model, path, overwrite: bool = False, ovms_name: str = "ner", m
             streamed = time_row_streams(model, tmp, default, workload, int8_backend=int8_backend)
             streams = choose_streams(streamed)
             if streamed is not None:
-                key = _engine_key(default)[:-len("_ms")] + "_streams_ms"
+                key = _engine_key(default, streams=True)
                 speeds[key], workload_speeds[key] = streamed["16x128"][1], streamed["workload"][1]
                 logger.info("export: %s with %d row streams: %.2f ms on the workload against %.2f without; %s",
                             " ".join(map(str, default[:2])), streamed["streams"], streamed["workload"][1],

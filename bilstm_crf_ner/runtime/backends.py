@@ -149,6 +149,8 @@ class OpenVINOBackend:
             raise BackendError(f"this CPU has no {precision} support in OpenVINO; use precision='f32'")
         if not isinstance(streams, (int, np.integer)) or isinstance(streams, bool) or streams < 1:
             raise BackendError(f"streams must be a positive whole number, not {streams!r}")
+        if throughput and streams > 1:
+            raise BackendError("throughput mode and row streams are two ways to overlap work: choose one")
         memory_mb = self.SHAPE_MEMORY_MB if shape_memory_mb is None else shape_memory_mb
         if not memory_mb > 0:
             raise BackendError(f"shape_memory_mb must be positive, not {shape_memory_mb!r}")
@@ -167,8 +169,6 @@ class OpenVINOBackend:
         self._core, self._config, self._xml_path = core, config, xml_path
         self._dynamic = _PerThreadRequests(self.compiled)
         self._shapes = StaticShapeCache(self.MAX_SHAPES, int(memory_mb * 2**20))
-        if throughput and streams > 1:
-            raise BackendError("throughput mode and row streams are two ways to overlap work: choose one")
         # The streams share the threads the model would use as a whole (OpenVINO's own count
         # unless num_threads is given): at most one stream per thread.
         threads = int(num_threads or self.compiled.get_property("INFERENCE_NUM_THREADS") or os.cpu_count() or 1)

@@ -100,19 +100,20 @@ def measure_many(taggers: Sequence, texts: Sequence[str], batch_size: int = 16, 
     reduce = _reducer(statistic)
     batch = benchmark_batch(texts, batch_size, max_length)
     single = [next(t for t in texts if t.strip())[:max_length]]
-    runs, shapes = [], []
+    runs, warm, shapes = [], [], []
     for tagger in taggers:
         encoder, scorer = tagger.predictor.encoder, tagger.predictor.scorer
         ids = pad_batch(encoder.encode_many([encoder.tokenize(t)[0] for t in batch]))
         shapes.append(list(ids.shape[:2]))
         model = lambda scorer=scorer, ids=ids: scorer.emissions(ids)  # noqa: E731
-        runs += [model, model, lambda tagger=tagger: tagger.predict(batch, batch_size=batch_size)]
-    times = interleaved_times(runs, repeats)
+        runs += [model, lambda tagger=tagger: tagger.predict(batch, batch_size=batch_size)]
+        warm += [model, lambda: None]  # the turn opens with an untimed model call
+    times = interleaved_times(runs, repeats, warm)
     alone = [lambda tagger=tagger: tagger.predict(single) for tagger in taggers]
-    latencies = interleaved_ms([run for run in alone for _ in range(2)], repeats * 3, statistic)[1::2]
+    latencies = interleaved_ms(alone, repeats * 3, statistic, warm=alone)
     results = []
     for i, shape in enumerate(shapes):
-        model_times, end_to_end_times = times[3 * i + 1], times[3 * i + 2]
+        model_times, end_to_end_times = times[2 * i], times[2 * i + 1]
         model_only, end_to_end = float(reduce(model_times)), float(reduce(end_to_end_times))
         rounds_model, rounds_end_to_end = np.asarray(model_times), np.asarray(end_to_end_times)
         outside_model = float(np.median(np.maximum(0.0, rounds_end_to_end - rounds_model)))
