@@ -28,6 +28,7 @@ def engine_name(result: dict) -> str:
         result["engine"]]
     if result["engine"] != "keras":
         name += f" {result['precision']}" + (" static" if result.get("static_shapes") else "")
+        name += f" {result['streams']} streams" if (result.get("streams") or 1) > 1 else ""
     return name + (" (default)" if result.get("default") else "")
 
 
@@ -91,7 +92,7 @@ def main(argv=None):
         handles += [plt.Line2D([], [], color="grey", marker=m, linestyle="", label=k) for k, m in markers.items()]
         handles += [plt.Line2D([], [], color="grey", marker="o", markerfacecolor="none", linestyle="",
                                label="hollow: static shapes; larger: bf16 / int8")]
-        axes.legend(handles=handles, fontsize=8, loc="lower right")
+        axes.legend(handles=handles, fontsize=8, loc="center left")
         axes.set_xscale("log")
         axes.set_xlabel("MSRA test sentences per second (bulk, mixed lengths, 2 cores)")
         axes.set_ylabel("entity F1 on MSRA test (%)")
