@@ -5,8 +5,8 @@ Kept in float: the emission
 projection (the last ``MatMul`` before the output: its scores feed the CRF directly, so it
 decides the tags) and the ``LSTMSequence`` ops: OpenVINO's CPU plugin refuses an LSTM with
 quantized weights unless its input and initial state are quantized too, and its int8 LSTM then
-changed 11-35% of a character model's best tags (docs/benchmarks.md, "OpenVINO's int8 LSTM"). NNCF's activation
-quantizers are then moved in front of the reshapes and transposes that tf2onnx puts before
+changed 11-35% of a character model's best tags (docs/benchmarks.md, "OpenVINO's int8 LSTM").
+NNCF's activation quantizers are then moved in front of the reshapes and transposes that tf2onnx puts before
 the matrix products (:mod:`.quantizer_hoisting`), where the CPU plugin fuses them. A character
 BiLSTM-CRF therefore gains little from INT8; BERT models gain the most. Quantization works on the OpenVINO model read from
 the IR (the graph the runtime runs), not on the ONNX file.
