@@ -103,7 +103,8 @@ def toy(mode):
 
 
 def export_run(export, mode):
-    from bilstm_crf_ner.core.batching import pad_batch
+    sys.path.insert(0, "benchmarks")
+    from ir_fusion import padded_batch  # the benchmarks' own (ids, lengths) builder
     from bilstm_crf_ner.corpus import msra_files, read_conll
     from bilstm_crf_ner.runtime import Tagger
 
@@ -113,8 +114,7 @@ def export_run(export, mode):
 
     def batches(split):
         texts = sorted((t[:200] for t in ("".join(s) for s in read_conll(corpus[split])[0][:400]) if t), key=len)
-        tokens = [[encoder.tokenize(t)[0] for t in texts[i:i + 16]] for i in range(0, len(texts), 16)]
-        return [(pad_batch(encoder.encode_many(group)), [len(t) for t in group]) for group in tokens]
+        return [padded_batch(encoder, texts[i:i + 16]) for i in range(0, len(texts), 16)]
 
     calibration, held_out = batches("train"), batches("test")
     probe = core.read_model(f"{export}/model.xml")
