@@ -4,10 +4,10 @@ engines and sizes in turns, best of 3 rounds (ONNX Runtime INT8, OpenVINO bf16 d
     python benchmarks/results/exploration/bulk_batch_size.py /tmp/chart-lexicon-ir 32,64,128,256
 """
 import sys
-import time
 
 from bilstm_crf_ner.corpus import msra_files, read_conll
 from bilstm_crf_ner.runtime import Tagger
+from bilstm_crf_ner.runtime.benchmark import interleaved_ms
 
 export = sys.argv[1]
 sizes = [int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else [32, 64, 128, 256]
@@ -18,12 +18,8 @@ taggers = {"onnxruntime int8": Tagger.load(export, backend="onnxruntime", precis
 for tagger in taggers.values():
     for size in sizes:
         tagger.predict(texts, batch_size=size)  # warm up (static shapes compile here)
-seconds = {(name, size): [] for name in taggers for size in sizes}
-for _ in range(3):
-    for size in sizes:
-        for name, tagger in taggers.items():
-            start = time.perf_counter()
-            tagger.predict(texts, batch_size=size)
-            seconds[(name, size)].append(time.perf_counter() - start)
+turns = [(name, size) for size in sizes for name in taggers]
+fastest = dict(zip(turns, interleaved_ms([lambda t=taggers[name], s=size: t.predict(texts, batch_size=s)
+                                          for name, size in turns], 3, statistic="min")))
 for size in sizes:
-    print(size, {name: round(len(texts) / min(seconds[(name, size)])) for name in taggers}, "sentences/s (best of 3)")
+    print(size, {name: round(len(texts) / fastest[(name, size)] * 1e3) for name in taggers}, "sentences/s (best of 3)")

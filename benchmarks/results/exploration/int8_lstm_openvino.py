@@ -19,7 +19,6 @@ letters: ``x`` / ``h`` put quantizers on X / H (W and R always); ``t`` per-tenso
 per-gate weights.
 """
 import sys
-import time
 
 import numpy as np
 import openvino as ov
@@ -107,6 +106,7 @@ def export_run(export, mode):
     from ir_fusion import padded_batch  # the benchmarks' own (ids, lengths) builder
     from bilstm_crf_ner.corpus import msra_files, read_conll
     from bilstm_crf_ner.runtime import Tagger
+    from bilstm_crf_ner.runtime.benchmark import interleaved_ms
 
     core = ov.Core()
     encoder = Tagger.load(export, backend="openvino", precision="f32").predictor.encoder
@@ -152,16 +152,10 @@ def export_run(export, mode):
                 total += length
         print(f"{name}: best tag = f32 on {100 * equal / total:.2f}% of {total} tokens")
     ids = held_out[-1][0]
-    requests = {name: c.create_infer_request() for name, c in engines.items()}
-    times = {name: [] for name in requests}
-    for _ in range(25):
-        for name, req in requests.items():
-            req.infer({0: ids})
-            start = time.perf_counter()
-            req.infer({0: ids})
-            times[name].append(time.perf_counter() - start)
+    runs = [lambda r=c.create_infer_request(): r.infer({0: ids}) for c in engines.values()]
+    medians = interleaved_ms(runs, 25, warm=runs)  # each turn opens with an untimed call
     print(f"batch {ids.shape[:2]}, medians of 25 interleaved calls (ms):",
-          {name: round(1e3 * float(np.median(t)), 2) for name, t in times.items()})
+          {name: round(ms, 2) for name, ms in zip(engines, medians)})
 
 
 if __name__ == "__main__":

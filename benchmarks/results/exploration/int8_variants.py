@@ -10,7 +10,6 @@
     python benchmarks/results/exploration/int8_variants.py /tmp/bert-ir attention
 """
 import sys
-import time
 
 import numpy as np
 import openvino as ov
@@ -21,6 +20,7 @@ from ir_fusion import batches, padded_batch  # noqa: E402
 
 from bilstm_crf_ner.corpus import msra_files, read_conll  # noqa: E402
 from bilstm_crf_ner.runtime import Tagger  # noqa: E402
+from bilstm_crf_ner.runtime.benchmark import interleaved_ms  # noqa: E402
 
 export, variant = sys.argv[1], sys.argv[2]
 core = ov.Core()
@@ -34,15 +34,8 @@ def compiled(model, hint="bf16", static=True, profile=False):
 
 
 def interleaved(models: dict) -> dict:
-    requests = {name: m.create_infer_request() for name, m in models.items()}
-    times = {name: [] for name in requests}
-    for _ in range(30):
-        for name, request in requests.items():
-            request.infer({0: ids})
-            start = time.perf_counter()
-            request.infer({0: ids})
-            times[name].append(1e3 * (time.perf_counter() - start))
-    return {name: round(float(np.median(t)), 2) for name, t in times.items()}
+    runs = [lambda r=m.create_infer_request(): r.infer({0: ids}) for m in models.values()]
+    return {name: round(ms, 2) for name, ms in zip(models, interleaved_ms(runs, 30, warm=runs))}
 
 
 int8_xml = f"{export}/model_int8.xml"

@@ -4,12 +4,12 @@ the tags): equal paths and scores asserted, medians of 200 alternating calls at 
 
     python benchmarks/results/exploration/viterbi_batched.py
 """
-import time
 
 import numba
 import numpy as np
 
 from bilstm_crf_ner.core.decoding_numba import viterbi_decode as one_at_a_time
+from bilstm_crf_ner.runtime.benchmark import interleaved_ms
 
 
 @numba.njit(nogil=True)
@@ -72,10 +72,7 @@ for batch, steps in ((16, 128), (64, 50), (64, 128), (1, 40)):
     lengths[0] = steps
     a, b = one_at_a_time(emissions, lengths, transitions, start, end), in_step(emissions, lengths, transitions, start, end)
     assert all((x == y).all() for x, y in zip(a[0], b[0])) and (a[1] == b[1]).all()
-    times = {"one sequence at a time": [], "batch in step": []}
-    for _ in range(200):
-        for name, decode in zip(times, (one_at_a_time, in_step)):
-            begin = time.perf_counter()
-            decode(emissions, lengths, transitions, start, end)
-            times[name].append(1e3 * (time.perf_counter() - begin))
-    print(f"{batch} x {steps}:", {name: round(float(np.median(t)), 3) for name, t in times.items()}, "ms")
+    medians = interleaved_ms([lambda d=d: d(emissions, lengths, transitions, start, end) for d in (one_at_a_time, in_step)],
+                             200)
+    print(f"{batch} x {steps}:", dict(zip(("one sequence at a time", "batch in step"), map(lambda ms: round(ms, 3), medians))),
+          "ms")
